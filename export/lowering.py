@@ -1,0 +1,535 @@
+"""Lower a tf_keras functional model to a ``tf.function`` of explicit TensorFlow ops.
+
+Why: the TFLite converter segfaults on full-int8 conversion of Keras recurrent layers (their
+while loop; an explicit-op ``tf.while_loop`` crashes it too, see docs/export.md), and the
+unrolled Keras layer stores its weights once per step. Here every layer becomes plain ops
+with its weights as numpy constants, and recurrent layers are unrolled over a fixed sequence
+length with ONE shared constant per weight matrix, so int8 stores each weight once.
+
+The functional graph is walked node by node (layers looked up by name, never by index) and
+each layer is lowered by ``LOWERINGS[layer class name]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from suite.errors import UserError
+from suite.keras import keras, tf
+
+# Batch size of the exported graph: devices run one clip (or one step) at a time.
+EXPORT_BATCH = 1
+
+
+@dataclass
+class LoweringContext:
+    """Values and masks of the Keras tensors lowered so far, keyed by ``id(keras_tensor)``."""
+
+    values: dict[int, tf.Tensor] = field(default_factory=dict)
+    masks: dict[int, tf.Tensor] = field(default_factory=dict)
+
+
+# fn(layer, inputs, kwargs, mask) -> outputs (a tensor or a list of tensors, as the Keras call returns)
+LoweringFn = Callable[[Any, Any, dict, Any], Any]
+LOWERINGS: dict[str, LoweringFn] = {}
+
+# Layers whose output carries the input's mask unchanged (Keras ``supports_masking`` semantics).
+_MASK_PASSING = {"Dense", "Dropout", "Activation", "TimeDistributed", "BatchNormalization",
+                 "LayerNormalization", "Identity"}
+
+
+def register_lowering(*class_names: str) -> Callable[[LoweringFn], LoweringFn]:
+    def register(fn: LoweringFn) -> LoweringFn:
+        for name in class_names:
+            LOWERINGS[name] = fn
+        return fn
+
+    return register
+
+
+def numpy_value(variable: Any) -> np.ndarray:
+    """A layer weight as numpy, also while tracing (weights become graph constants)."""
+    with tf.init_scope():
+        return np.asarray(variable.numpy())
+
+
+def const(array: Any) -> tf.Tensor:
+    return tf.constant(np.asarray(array, dtype=np.float32))
+
+
+# --------------------------------------------------------------------------- activations
+ACTIVATIONS: dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
+    "linear": lambda x: x,
+    "relu": tf.nn.relu,
+    "relu6": tf.nn.relu6,
+    "sigmoid": tf.sigmoid,
+    "tanh": tf.tanh,
+    "softmax": lambda x: tf.nn.softmax(x, axis=-1),
+    "elu": tf.nn.elu,
+    "swish": lambda x: x * tf.sigmoid(x),
+    "silu": lambda x: x * tf.sigmoid(x),
+    "hard_sigmoid": lambda x: tf.clip_by_value(0.2 * x + 0.5, 0.0, 1.0),
+    "softplus": tf.nn.softplus,
+}
+
+
+def activation(fn_or_name: Any) -> Callable[[tf.Tensor], tf.Tensor]:
+    name = fn_or_name if isinstance(fn_or_name, str) else keras.activations.serialize(fn_or_name)
+    if isinstance(name, dict):
+        name = name.get("config", name.get("class_name"))
+    if name not in ACTIVATIONS:
+        raise UserError(f"activation {name!r}: not supported by the export lowering")
+    return ACTIVATIONS[name]
+
+
+# --------------------------------------------------------------------------- model walk
+def lower_model(model: keras.Model, sequence_length: int | None = None) -> tf.types.experimental.ConcreteFunction:
+    """A concrete function (batch 1, fixed shapes) computing ``model`` with explicit ops.
+
+    Inputs are named after the model's input layers; outputs come in Keras order (export/tflite.py
+    names them after the output layers, so ``state_in_0`` / ``state_out_0`` survive export).
+    """
+    specs = [_input_spec(tensor, sequence_length) for tensor in model.inputs]
+    output_names = list(model.output_names)
+
+    def forward(*inputs: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        # A tuple keeps the Keras output order (a dict would be sorted by name).
+        outputs = lower_graph(model, list(inputs))
+        return tuple(tf.identity(value, name=name) for name, value in zip(output_names, outputs))
+
+    function = tf.function(forward, input_signature=specs, autograph=False)
+    return function.get_concrete_function()
+
+
+def lower_graph(model: keras.Model, inputs: list[tf.Tensor]) -> list[tf.Tensor]:
+    """Evaluate ``model`` on ``inputs`` with the registered lowerings (inside a tf.function)."""
+    context = LoweringContext()
+    for keras_input, value in zip(model.inputs, inputs):
+        context.values[id(keras_input)] = value
+    for depth in sorted(model._nodes_by_depth, reverse=True):
+        for node in model._nodes_by_depth[depth]:
+            if node.is_input:
+                continue
+            _lower_node(node, context)
+    return [context.values[id(tensor)] for tensor in model.outputs]
+
+
+def _lower_node(node: Any, context: LoweringContext) -> None:
+    layer = node.layer
+    class_name = type(layer).__name__
+    if class_name not in LOWERINGS:
+        raise UserError(f"layer {layer.name!r} ({class_name}): not supported by the export lowering")
+
+    def lowered(value: Any) -> Any:
+        return context.values[id(value)] if keras.backend.is_keras_tensor(value) else value
+
+    args = tf.nest.map_structure(lowered, node.call_args)
+    kwargs = tf.nest.map_structure(lowered, dict(node.call_kwargs))
+    first_input = tf.nest.flatten(node.call_args)[0]
+    mask = context.masks.get(id(first_input))
+    outputs = LOWERINGS[class_name](layer, args[0], kwargs, mask)
+    keras_outputs = tf.nest.flatten(node.outputs)
+    values = tf.nest.flatten(outputs)
+    if len(values) != len(keras_outputs):
+        raise UserError(f"layer {layer.name!r}: lowering returned {len(values)} outputs, Keras has {len(keras_outputs)}")
+    for keras_tensor, value in zip(keras_outputs, values):
+        context.values[id(keras_tensor)] = value
+    if class_name == "Masking":
+        context.masks[id(keras_outputs[0])] = _masking_mask(layer, args[0])
+    elif mask is not None and (class_name in _MASK_PASSING or _returns_sequences(layer)):
+        context.masks[id(keras_outputs[0])] = mask
+
+
+def _returns_sequences(layer: Any) -> bool:
+    return bool(getattr(layer, "return_sequences", False))
+
+
+def _input_spec(tensor: Any, sequence_length: int | None) -> tf.TensorSpec:
+    shape = list(tensor.shape)
+    shape[0] = EXPORT_BATCH
+    if len(shape) >= 3 and shape[1] is None:
+        if sequence_length is None:
+            raise UserError(f"input {tensor.name!r} has no fixed length: pass sequence_length (--sequence-length)")
+        shape[1] = sequence_length
+    if any(dim is None for dim in shape):
+        raise UserError(f"input {tensor.name!r}: shape {tuple(tensor.shape)} has unknown dimensions besides batch/time")
+    name = tensor.name.split(":")[0]
+    return tf.TensorSpec(shape, tensor.dtype, name=name)
+
+
+def _static_shape(x: tf.Tensor) -> list[int]:
+    return [int(dim) for dim in x.shape]
+
+
+# --------------------------------------------------------------------------- simple layers
+@register_lowering("Dropout", "GaussianNoise", "ActivityRegularization", "SpatialDropout1D", "Identity")
+def _identity(layer, x, kwargs, mask):
+    return x
+
+
+@register_lowering("TFOpLambda")
+def _tf_op_lambda(layer, x, kwargs, mask):
+    if layer.symbol != "identity":
+        raise UserError(f"layer {layer.name!r}: tf op {layer.symbol!r} is not supported by the export lowering")
+    return x
+
+
+@register_lowering("Activation")
+def _activation(layer, x, kwargs, mask):
+    return activation(layer.activation)(x)
+
+
+def _dense(x: tf.Tensor, kernel: np.ndarray, bias: np.ndarray | None) -> tf.Tensor:
+    """x @ kernel (+ bias) over the last axis, as one FULLY_CONNECTED on a 2-D view."""
+    shape = _static_shape(x)
+    flat = tf.reshape(x, [-1, shape[-1]]) if len(shape) != 2 else x
+    y = tf.matmul(flat, const(kernel))
+    if bias is not None:
+        y = y + const(bias)
+    return tf.reshape(y, shape[:-1] + [kernel.shape[-1]]) if len(shape) != 2 else y
+
+
+@register_lowering("Dense")
+def _dense_layer(layer, x, kwargs, mask):
+    bias = numpy_value(layer.bias) if layer.use_bias else None
+    return activation(layer.activation)(_dense(x, numpy_value(layer.kernel), bias))
+
+
+@register_lowering("Embedding")
+def _embedding(layer, x, kwargs, mask):
+    return tf.gather(const(numpy_value(layer.embeddings)), tf.cast(x, tf.int32))
+
+
+@register_lowering("Masking")
+def _masking(layer, x, kwargs, mask):
+    return x * tf.expand_dims(_masking_mask(layer, x), -1)
+
+
+def _masking_mask(layer: Any, x: tf.Tensor) -> tf.Tensor:
+    """1.0 for steps with any feature != mask_value, else 0.0; shape (batch, time)."""
+    differs = tf.cast(tf.not_equal(x, layer.mask_value), tf.float32)
+    return tf.reduce_max(differs, axis=-1)
+
+
+def _conv_padding(layer: Any) -> str:
+    return layer.padding.upper() if layer.padding in ("valid", "same") else "VALID"
+
+
+@register_lowering("Conv1D")
+def _conv1d(layer, x, kwargs, mask):
+    if layer.padding == "causal":
+        left = layer.dilation_rate[0] * (layer.kernel_size[0] - 1)
+        x = tf.pad(x, [[0, 0], [left, 0], [0, 0]])
+    y = tf.nn.conv1d(x, const(numpy_value(layer.kernel)), stride=layer.strides[0], padding=_conv_padding(layer),
+                     dilations=layer.dilation_rate[0])
+    if layer.use_bias:
+        y = y + const(numpy_value(layer.bias))
+    return activation(layer.activation)(y)
+
+
+@register_lowering("Conv2D")
+def _conv2d(layer, x, kwargs, mask):
+    y = tf.nn.conv2d(x, const(numpy_value(layer.kernel)), strides=layer.strides, padding=_conv_padding(layer),
+                     dilations=layer.dilation_rate)
+    if layer.use_bias:
+        y = y + const(numpy_value(layer.bias))
+    return activation(layer.activation)(y)
+
+
+@register_lowering("MaxPooling2D")
+def _max_pool2d(layer, x, kwargs, mask):
+    return tf.nn.max_pool2d(x, layer.pool_size, layer.strides, layer.padding.upper())
+
+
+@register_lowering("MaxPooling1D")
+def _max_pool1d(layer, x, kwargs, mask):
+    return tf.nn.max_pool1d(x, layer.pool_size, layer.strides, layer.padding.upper())
+
+
+@register_lowering("BatchNormalization")
+def _batch_norm(layer, x, kwargs, mask):
+    # Inference form folded into one scale and one offset per channel.
+    gamma = numpy_value(layer.gamma) if layer.scale else 1.0
+    beta = numpy_value(layer.beta) if layer.center else 0.0
+    scale = gamma / np.sqrt(numpy_value(layer.moving_variance) + layer.epsilon)
+    offset = beta - numpy_value(layer.moving_mean) * scale
+    return x * const(scale) + const(offset)
+
+
+@register_lowering("LayerNormalization")
+def _layer_norm(layer, x, kwargs, mask):
+    axes = [axis % len(x.shape) for axis in layer.axis]
+    mean = tf.reduce_mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    variance = tf.reduce_mean(centered * centered, axis=axes, keepdims=True)
+    y = centered * tf.math.rsqrt(variance + layer.epsilon)
+    if layer.scale:
+        y = y * const(numpy_value(layer.gamma))
+    if layer.center:
+        y = y + const(numpy_value(layer.beta))
+    return y
+
+
+@register_lowering("Flatten")
+def _flatten(layer, x, kwargs, mask):
+    return tf.reshape(x, [EXPORT_BATCH, -1])
+
+
+@register_lowering("Reshape")
+def _reshape(layer, x, kwargs, mask):
+    return tf.reshape(x, [EXPORT_BATCH, *layer.target_shape])
+
+
+@register_lowering("RepeatVector")
+def _repeat_vector(layer, x, kwargs, mask):
+    return tf.tile(tf.expand_dims(x, 1), [1, layer.n, 1])
+
+
+@register_lowering("GlobalAveragePooling1D")
+def _global_average_1d(layer, x, kwargs, mask):
+    if mask is None:
+        return tf.reduce_mean(x, axis=1)
+    weights = tf.expand_dims(mask, -1)
+    return tf.reduce_sum(x * weights, axis=1) / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
+
+
+@register_lowering("GlobalAveragePooling2D")
+def _global_average_2d(layer, x, kwargs, mask):
+    return tf.reduce_mean(x, axis=[1, 2])
+
+
+@register_lowering("GlobalMaxPooling1D")
+def _global_max_1d(layer, x, kwargs, mask):
+    return tf.reduce_max(x, axis=1)
+
+
+@register_lowering("Add")
+def _add(layer, inputs, kwargs, mask):
+    total = inputs[0]
+    for value in inputs[1:]:
+        total = total + value
+    return total
+
+
+@register_lowering("Multiply")
+def _multiply(layer, inputs, kwargs, mask):
+    product = inputs[0]
+    for value in inputs[1:]:
+        product = product * value
+    return product
+
+
+@register_lowering("Concatenate")
+def _concatenate(layer, inputs, kwargs, mask):
+    return tf.concat(inputs, axis=layer.axis)
+
+
+@register_lowering("TimeDistributed")
+def _time_distributed(layer, x, kwargs, mask):
+    """Fold time into batch, lower the inner layer, unfold."""
+    shape = _static_shape(x)
+    folded = tf.reshape(x, [shape[0] * shape[1], *shape[2:]])
+    inner = layer.layer
+    inner_name = type(inner).__name__
+    if inner_name not in LOWERINGS:
+        raise UserError(f"layer {layer.name!r}: inner {inner_name} is not supported by the export lowering")
+    y = LOWERINGS[inner_name](inner, folded, {}, None)
+    return tf.reshape(y, [shape[0], shape[1], *_static_shape(y)[1:]])
+
+
+# --------------------------------------------------------------------------- attention
+@register_lowering("Attention")
+def _dot_attention(layer, inputs, kwargs, mask):
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    if layer.score_mode == "concat":
+        scores = tf.reduce_sum(tf.tanh(tf.expand_dims(query, 2) + tf.expand_dims(key, 1)), axis=-1)
+        if layer.use_scale:
+            scores = scores * float(numpy_value(layer.scale))
+        scores = scores * float(numpy_value(layer.concat_score_weight))
+    else:
+        scores = tf.matmul(query, key, transpose_b=True)
+        if layer.use_scale:
+            scores = scores * float(numpy_value(layer.scale))
+    return _attend(scores, value, kwargs, causal=bool(kwargs.get("use_causal_mask") or getattr(layer, "causal", False)))
+
+
+@register_lowering("AdditiveAttention")
+def _additive_attention(layer, inputs, kwargs, mask):
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    combined = tf.tanh(tf.expand_dims(query, 2) + tf.expand_dims(key, 1))
+    if layer.use_scale:
+        combined = combined * const(numpy_value(layer.scale))
+    causal = bool(kwargs.get("use_causal_mask") or getattr(layer, "causal", False))
+    return _attend(tf.reduce_sum(combined, axis=-1), value, kwargs, causal)
+
+
+def _attend(scores: tf.Tensor, value: tf.Tensor, kwargs: dict, causal: bool = False) -> Any:
+    weights = tf.nn.softmax(scores, axis=-1)
+    if causal:
+        # Softmax, then zero the future and renormalise: equal to the masked softmax, and it
+        # keeps a -1e9 mask constant out of the int8 range of the scores.
+        queries, keys = _static_shape(scores)[-2:]
+        allowed = const(np.tril(np.ones((queries, keys), np.float32)))
+        weights = weights * allowed
+        weights = weights / tf.reduce_sum(weights, axis=-1, keepdims=True)
+    context = tf.matmul(weights, value)
+    if kwargs.get("return_attention_scores"):
+        return [context, weights]
+    return context
+
+
+# --------------------------------------------------------------------------- recurrent layers
+@dataclass
+class RecurrentWeights:
+    """One recurrent cell as numpy arrays, gates in Keras order."""
+
+    kernel: np.ndarray  # (features, gates * units)
+    recurrent: np.ndarray  # (units, gates * units)
+    input_bias: np.ndarray  # (gates * units,) added to the input projection of every step
+    recurrent_bias: np.ndarray | None  # GRU reset_after only: bias inside the reset product
+    units: int
+
+
+def _cell_weights(cell: Any) -> RecurrentWeights:
+    kernel = numpy_value(cell.kernel)
+    recurrent = numpy_value(cell.recurrent_kernel)
+    gates_units = kernel.shape[1]
+    bias = numpy_value(cell.bias) if cell.use_bias else np.zeros(gates_units, np.float32)
+    recurrent_bias = None
+    if type(cell).__name__.startswith("GRU"):
+        if not cell.reset_after:
+            raise UserError(f"GRU cell {cell.name!r}: only reset_after=True is supported by the export lowering")
+        if bias.ndim == 2:
+            # Bias rows: [input, recurrent]. The z and r parts of the recurrent bias are summed
+            # with the input projection anyway, so fold them there; only the candidate part stays.
+            units = cell.units
+            input_bias = bias[0] + np.concatenate([bias[1][: 2 * units], np.zeros(units, np.float32)])
+            recurrent_bias = bias[1][2 * units:]
+            bias = input_bias
+    return RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units)
+
+
+def _gru_step(cell, w: RecurrentWeights, x_t, h, constants):
+    x_zr, x_h = x_t  # the input projection was split once for all steps
+    units = w.units
+    h_zr, h_h = tf.split(tf.matmul(h, constants["recurrent"]), [2 * units, units], axis=1)
+    if w.recurrent_bias is not None:
+        h_h = h_h + constants["recurrent_bias"]
+    z, r = tf.split(activation(cell.recurrent_activation)(x_zr + h_zr), 2, axis=1)
+    candidate = activation(cell.activation)(x_h + r * h_h)
+    new_h = candidate + z * (h - candidate)  # = z * h + (1 - z) * candidate, one op fewer
+    return new_h, [new_h]
+
+
+def _lstm_step(cell, w: RecurrentWeights, x_t, states, constants):
+    h, c = states
+    gates = x_t + tf.matmul(h, constants["recurrent"])
+    i, f, g, o = tf.split(gates, 4, axis=1)
+    sigmoid = activation(cell.recurrent_activation)
+    new_c = sigmoid(f) * c + sigmoid(i) * activation(cell.activation)(g)
+    new_h = sigmoid(o) * activation(cell.activation)(new_c)
+    return new_h, [new_h, new_c]
+
+
+def _simple_step(cell, w: RecurrentWeights, x_t, h, constants):
+    new_h = activation(cell.activation)(x_t + tf.matmul(h, constants["recurrent"]))
+    return new_h, [new_h]
+
+
+@dataclass
+class CellLowering:
+    step: Callable  # (cell, weights, x_t, state or states, constants) -> (output, new states)
+    state_count: int
+    input_split: tuple[int, ...] | None  # split the input projection once, in multiples of units
+
+
+# cell class name -> its lowering
+RECURRENT_CELLS: dict[str, CellLowering] = {
+    "GRUCell": CellLowering(_gru_step, 1, (2, 1)),
+    "LSTMCell": CellLowering(_lstm_step, 2, None),
+    "SimpleRNNCell": CellLowering(_simple_step, 1, None),
+}
+
+
+def run_recurrent(layer: Any, x: tf.Tensor, initial_state: list[tf.Tensor] | None, mask: tf.Tensor | None,
+                  go_backwards: bool) -> tuple[list[tf.Tensor], list[tf.Tensor]]:
+    """Unrolled recurrence: (per-step outputs in time order of processing, final states)."""
+    cell = layer.cell
+    lowering = RECURRENT_CELLS[type(cell).__name__]
+    state_count = lowering.state_count
+    weights = _cell_weights(cell)
+    constants = {"recurrent": const(weights.recurrent)}
+    if weights.recurrent_bias is not None:
+        constants["recurrent_bias"] = const(weights.recurrent_bias)
+    batch, steps = _static_shape(x)[:2]
+    # One matmul projects the inputs of all steps; UNPACK hands out one row per step.
+    projected = _dense(x, weights.kernel, weights.input_bias)
+    if lowering.input_split:
+        parts = tf.split(projected, [share * weights.units for share in lowering.input_split], axis=-1)
+        inputs_per_step = list(zip(*[tf.unstack(part, axis=1) for part in parts]))
+    else:
+        inputs_per_step = tf.unstack(projected, axis=1)
+    masks_per_step = tf.unstack(tf.expand_dims(mask, -1), axis=1) if mask is not None else [None] * steps
+    order = list(range(steps))[::-1] if go_backwards else list(range(steps))
+    states = list(initial_state) if initial_state else [tf.zeros([batch, weights.units])] * state_count
+    outputs: list[tf.Tensor] = []
+    output = states[0]
+    for t in order:
+        new_output, new_states = lowering.step(cell, weights, inputs_per_step[t],
+                                         states[0] if state_count == 1 else states, constants)
+        if masks_per_step[t] is not None:
+            # A masked step keeps the previous state and repeats the previous output (Keras semantics).
+            keep = masks_per_step[t]
+            new_states = [old + keep * (new - old) for old, new in zip(states, new_states)]
+            new_output = output + keep * (new_output - output)
+        states, output = new_states, new_output
+        outputs.append(output)
+    return outputs, states
+
+
+def _initial_state(kwargs: dict) -> list[tf.Tensor] | None:
+    state = kwargs.get("initial_state")
+    if state is None:
+        return None
+    return list(state) if isinstance(state, (list, tuple)) else [state]
+
+
+@register_lowering("GRU", "LSTM", "SimpleRNN")
+def _recurrent_layer(layer, x, kwargs, mask):
+    if getattr(layer, "stateful", False):
+        raise UserError(f"layer {layer.name!r}: stateful RNNs are exported as step models (--step)")
+    mask = kwargs.get("mask", mask) if isinstance(kwargs.get("mask"), tf.Tensor) else mask
+    outputs, states = run_recurrent(layer, x, _initial_state(kwargs), mask, layer.go_backwards)
+    result = tf.stack(outputs, axis=1) if layer.return_sequences else outputs[-1]
+    return [result, *states] if layer.return_state else result
+
+
+_MERGES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
+    "concat": lambda a, b: tf.concat([a, b], axis=-1),
+    "sum": lambda a, b: a + b,
+    "ave": lambda a, b: (a + b) * 0.5,
+    "mul": lambda a, b: a * b,
+}
+
+
+@register_lowering("Bidirectional")
+def _bidirectional(layer, x, kwargs, mask):
+    if layer.merge_mode not in _MERGES:
+        raise UserError(f"layer {layer.name!r}: merge_mode {layer.merge_mode!r} is not supported by the export lowering")
+    initial = _initial_state(kwargs)
+    half = len(initial) // 2 if initial else 0
+    forward, backward = layer.forward_layer, layer.backward_layer
+    fwd_outputs, fwd_states = run_recurrent(forward, x, initial[:half] if initial else None, mask, forward.go_backwards)
+    bwd_outputs, bwd_states = run_recurrent(backward, x, initial[half:] if initial else None, mask,
+                                            backward.go_backwards)
+    merge = _MERGES[layer.merge_mode]
+    if layer.return_sequences:
+        # The backward layer processed time in reverse; re-align it with the forward one.
+        result = tf.stack([merge(f, b) for f, b in zip(fwd_outputs, bwd_outputs[::-1])], axis=1)
+    else:
+        result = merge(fwd_outputs[-1], bwd_outputs[-1])
+    return [result, *fwd_states, *bwd_states] if layer.return_state else result

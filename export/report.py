@@ -1,0 +1,221 @@
+"""Parity report: an exported file against its Keras model on held-out samples.
+
+Measures the max abs output difference, the task metric for both, size per parameter and per
+step, the op list, and batch-1 latency of the exported runtime and of Keras ``model(x)`` in the
+same run. ``check_agreement`` turns a drop below the task threshold into a UserError (exit 2).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from suite.atomic import write_text
+from suite.errors import UserError
+
+# Agreement thresholds, by task (issue 3).
+MIN_ARGMAX_AGREEMENT = 0.99  # classification: share of samples whose argmax matches Keras
+MAX_AUROC_DROP = 0.01  # risk: |AUROC(export) - AUROC(Keras)|
+MAX_RELATIVE_NLL_INCREASE = 0.02  # generation: (NLL(export) - NLL(Keras)) / NLL(Keras)
+
+# Size bound for full-int8 files (issue 3): weights stored once plus a fixed graph allowance.
+BYTES_PER_PARAM_BOUND = 1.25
+FIXED_BYTES_BOUND = 20_000
+BYTES_PER_UNROLLED_STEP_BOUND = 4_000
+
+# Latency: median over repeats at batch 1, with a wall-clock budget so huge models stay quick.
+LATENCY_REPEATS = 50
+LATENCY_BUDGET_S = 3.0
+
+
+def as_list(inputs: Any) -> list[np.ndarray]:
+    return [np.asarray(array) for array in inputs] if isinstance(inputs, (list, tuple)) else [np.asarray(inputs)]
+
+
+def sample_count(inputs: Any) -> int:
+    return len(as_list(inputs)[0])
+
+
+def keras_predict(model: Any, inputs: Any) -> np.ndarray:
+    """The model's first output on all samples (float32)."""
+    outputs = model.predict(as_list(inputs) if isinstance(inputs, (list, tuple)) else inputs, verbose=0,
+                            batch_size=64)
+    first = outputs[0] if isinstance(outputs, list) else outputs
+    return np.asarray(first, np.float32)
+
+
+# --------------------------------------------------------------------------- task metrics
+def _labels(targets: Any, reference: np.ndarray) -> np.ndarray:
+    """Integer class labels: the targets (ids or one-hot), or Keras' own argmax without targets."""
+    if targets is None:
+        return reference.argmax(-1)
+    targets = np.asarray(targets)
+    if targets.shape == reference.shape:
+        return targets.argmax(-1)
+    return targets.reshape(reference.shape[:-1]).astype(np.int64)
+
+
+def _accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(outputs.argmax(-1) == labels))
+
+
+def _auroc(scores: np.ndarray, labels: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    labels = labels.reshape(-1)
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    return float(roc_auc_score(labels, scores.reshape(-1)))
+
+
+def _nll(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    picked = np.take_along_axis(probabilities, labels[..., None].astype(np.int64), axis=-1)
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+
+
+def task_metrics(task: str, keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict[str, Any]:
+    """Metric for Keras and for the export, plus the agreement figure the threshold applies to."""
+    if task == "risk":
+        labels = (np.asarray(targets) if targets is not None else keras_out > 0.5).astype(np.int64)
+        keras_auroc, export_auroc = _auroc(keras_out, labels), _auroc(export_out, labels)
+        return {"metric": "auroc", "keras": keras_auroc, "export": export_auroc,
+                "agreement": abs(export_auroc - keras_auroc), "threshold": MAX_AUROC_DROP,
+                "passed": bool(np.isnan(keras_auroc) or abs(export_auroc - keras_auroc) <= MAX_AUROC_DROP)}
+    labels = _labels(targets, keras_out)
+    if task == "generation":
+        keras_nll, export_nll = _nll(keras_out, labels), _nll(export_out, labels)
+        increase = (export_nll - keras_nll) / max(keras_nll, 1e-9)
+        return {"metric": "nll", "keras": keras_nll, "export": export_nll, "agreement": increase,
+                "threshold": MAX_RELATIVE_NLL_INCREASE, "passed": bool(increase <= MAX_RELATIVE_NLL_INCREASE)}
+    agreement = float(np.mean(keras_out.argmax(-1) == export_out.argmax(-1)))
+    return {"metric": "accuracy", "keras": _accuracy(keras_out, labels), "export": _accuracy(export_out, labels),
+            "agreement": agreement, "threshold": MIN_ARGMAX_AGREEMENT,
+            "passed": bool(agreement >= MIN_ARGMAX_AGREEMENT)}
+
+
+# --------------------------------------------------------------------------- latency
+def median_latency_s(call: Callable[[], Any]) -> float:
+    call()  # warm-up (tracing, allocation)
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < LATENCY_REPEATS and time.perf_counter() - started < LATENCY_BUDGET_S:
+        begin = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - begin)
+    return float(np.median(times))
+
+
+def latencies(model: Any, runtime: Any, inputs: Any) -> dict[str, float]:
+    """Batch-1 latency of the exported runtime and of Keras ``model(x)``, same run, same sample."""
+    sample = [array[:1] for array in as_list(inputs)]
+    keras_args = sample if len(sample) > 1 else sample[0]
+    keras_s = median_latency_s(lambda: model(keras_args, training=False))
+    export_s = median_latency_s(lambda: runtime.run(*sample))
+    return {"export_latency_us": export_s * 1e6, "keras_latency_us": keras_s * 1e6,
+            "latency_ratio": keras_s / max(export_s, 1e-12)}
+
+
+# --------------------------------------------------------------------------- size
+def size_bound(params: int, steps: int, step_model: bool) -> int:
+    allowance = 0 if step_model else BYTES_PER_UNROLLED_STEP_BOUND * steps
+    return int(BYTES_PER_PARAM_BOUND * params + FIXED_BYTES_BOUND + allowance)
+
+
+def size_figures(info: dict, step_model: bool) -> dict[str, Any]:
+    params, steps, size = info["params"], max(int(info.get("steps") or 1), 1), info["bytes"]
+    bound = size_bound(params, steps, step_model)
+    return {
+        "bytes": size, "params": params, "steps": steps,
+        "bytes_per_param": size / max(params, 1),
+        # Graph bytes per unrolled step: what is left after one byte per (int8) weight.
+        "graph_bytes_per_step": max(size - params, 0) / steps,
+        "int8_size_bound": bound,
+        "within_size_bound": bool(size <= bound) if info.get("quantize") == "int8" else None,
+    }
+
+
+# --------------------------------------------------------------------------- report
+def parity_report(model: Any, info: dict, runtime: Any, inputs: Any, targets: Any, task: str,
+                  step_model: bool = False) -> dict[str, Any]:
+    """Compare the exported file (run by ``runtime``) with ``model`` on held-out ``inputs``."""
+    keras_out = keras_predict(model, inputs)
+    export_out = np.asarray(runtime.run(*as_list(inputs))[0], np.float32).reshape(keras_out.shape)
+    report = {
+        "path": info["path"], "format": info.get("format"), "quantize": info.get("quantize"),
+        "int8_io": info.get("int8_io", False), "task": task, "samples": sample_count(inputs),
+        "max_abs_diff": float(np.max(np.abs(keras_out - export_out))),
+        **task_metrics(task, keras_out, export_out, targets),
+        **size_figures(info, step_model),
+        "ops": info.get("ops", []),
+    }
+    report.update(latencies(model, runtime, inputs))
+    return report
+
+
+def streaming_check(sequence_model: Any, streaming_runtime: Any, sequences: np.ndarray, task: str,
+                    max_sequences: int = 16) -> dict[str, Any]:
+    """Step the exported step model through held-out sequences; compare with the sequence model."""
+    sequences = np.asarray(sequences)[:max_sequences]
+    keras_out = keras_predict(sequence_model, sequences)
+    stepped = []
+    for sequence in sequences:
+        streaming_runtime.reset()
+        outputs = [np.asarray(streaming_runtime.step(sequence[t:t + 1][None])).reshape(-1)
+                   for t in range(sequence.shape[0])]
+        stepped.append(np.stack(outputs))
+    stepped_out = np.stack(stepped).astype(np.float32)  # (N, T, classes)
+    if keras_out.ndim == stepped_out.ndim:
+        compare = stepped_out.reshape(keras_out.shape)
+    else:  # many-to-one: the output after the last step
+        compare = stepped_out[:, -1].reshape(keras_out.shape)
+    result = {"step_sequences": len(sequences), "step_max_abs_diff": float(np.max(np.abs(keras_out - compare)))}
+    if task == "classification":
+        result["step_argmax_agreement"] = float(np.mean(keras_out.argmax(-1) == compare.argmax(-1)))
+    return result
+
+
+def check_agreement(report: dict) -> None:
+    """Raise UserError when the export fails its task threshold or the step check."""
+    if not report["passed"]:
+        raise UserError(
+            f"{report['path']}: export disagrees with Keras: {report['metric']} agreement figure "
+            f"{report['agreement']:.4f} vs threshold {report['threshold']} "
+            f"(Keras {report['keras']:.4f}, export {report['export']:.4f}); try more --calibration-data "
+            "or a lighter --quantize mode")
+    step_agreement = report.get("step_argmax_agreement")
+    if step_agreement is not None and step_agreement < MIN_ARGMAX_AGREEMENT:
+        raise UserError(f"{report['path']}: stepping the step model agrees with the sequence model on only "
+                        f"{step_agreement:.1%} of held-out sequences (threshold {MIN_ARGMAX_AGREEMENT:.0%})")
+
+
+def format_table(report: dict) -> str:
+    rows = [
+        ("file", report["path"]),
+        ("format / quantize", f"{report['format']} / {report['quantize']}" + (" (int8 I/O)" if report["int8_io"] else "")),
+        ("held-out samples", report["samples"]),
+        ("max abs diff", f"{report['max_abs_diff']:.5f}"),
+        (f"{report['metric']} keras / export", f"{report['keras']:.4f} / {report['export']:.4f}"),
+        ("agreement (threshold)", f"{report['agreement']:.4f} ({report['threshold']})"),
+        ("bytes", f"{report['bytes']:,}"),
+        ("parameters", f"{report['params']:,}"),
+        ("bytes per parameter", f"{report['bytes_per_param']:.2f}"),
+        ("steps / graph bytes per step", f"{report['steps']} / {report['graph_bytes_per_step']:.0f}"),
+        ("int8 size bound", f"{report['int8_size_bound']:,}" + (
+            "" if report["within_size_bound"] is None else (" ok" if report["within_size_bound"] else " EXCEEDED"))),
+        ("latency export / keras (us)", f"{report['export_latency_us']:.0f} / {report['keras_latency_us']:.0f}"),
+        ("keras / export latency", f"{report['latency_ratio']:.0f}x"),
+        ("ops", ", ".join(report["ops"])),
+    ]
+    if "step_max_abs_diff" in report:
+        rows.append(("step vs sequence max diff", f"{report['step_max_abs_diff']:.5f}"))
+    if "step_argmax_agreement" in report:
+        rows.append(("step vs sequence argmax", f"{report['step_argmax_agreement']:.1%}"))
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def write_report(report: dict, path: str | os.PathLike) -> None:
+    write_text(path, json.dumps(report, indent=2, default=float) + "\n")

@@ -1,0 +1,136 @@
+"""TFLite export: float32, float16, dynamic-range and full-integer int8, builtin ops only.
+
+The model is first lowered to explicit ops (export/lowering.py), so the converter never sees a
+Keras recurrent layer: full-int8 conversion of those crashes it (docs/export.md).
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from export.lowering import lower_model
+from suite.atomic import write_bytes
+from suite.errors import UserError
+from suite.keras import keras, tf
+
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+
+# Representative samples used for int8 calibration at most (more adds time, not accuracy).
+MAX_CALIBRATION_SAMPLES = 200
+
+
+def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "none",
+              representative: np.ndarray | Sequence[np.ndarray] | None = None, int8_io: bool = False,
+              sequence_length: int | None = None) -> dict[str, Any]:
+    """Convert ``model`` to a .tflite file written atomically at ``out_path``.
+
+    Returns {"path", "format", "quantize", "int8_io", "bytes", "ops", "op_counts", "params",
+    "bytes_per_param", "steps"}. ``representative`` (required for int8): one array, or one
+    array per model input, with the samples along the first axis.
+    """
+    if quantize not in QUANTIZE_MODES:
+        raise UserError(f"--quantize {quantize!r}: expected one of {', '.join(QUANTIZE_MODES)}")
+    if quantize == "int8" and representative is None:
+        raise UserError("--quantize int8 needs calibration data (an app dataset or --calibration-data FILE.npz)")
+    with tf.device("/CPU:0"):  # a GPU trace could pick GPU-only kernels; see export-facts
+        function = lower_model(model, sequence_length)
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([function])
+        _configure(converter, quantize, function, representative, int8_io)
+        flatbuffer = name_tensors(converter.convert(), model.output_names)
+    op_counts = operator_counts(flatbuffer)
+    foreign = sorted(name for name in op_counts if not name.isupper() or name.startswith("FLEX"))
+    if foreign:
+        raise UserError(f"{out_path}: conversion produced non-builtin ops {foreign}; they do not run on LiteRT")
+    write_bytes(out_path, flatbuffer)
+    params = int(model.count_params())
+    return {
+        "path": str(out_path),
+        "format": "tflite",
+        "quantize": quantize,
+        "int8_io": bool(int8_io and quantize == "int8"),
+        "bytes": len(flatbuffer),
+        "ops": sorted(op_counts),
+        "op_counts": dict(op_counts),
+        "params": params,
+        "bytes_per_param": len(flatbuffer) / max(params, 1),
+        "steps": unrolled_steps(function),
+    }
+
+
+def _configure(converter: Any, quantize: str, function: Any, representative: Any, int8_io: bool) -> None:
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize == "none":
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "int8":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        specs = function.structured_input_signature[0]
+        converter.representative_dataset = lambda: representative_batches(representative, specs)
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+
+
+def representative_batches(representative: Any, specs: Sequence[tf.TensorSpec]) -> Iterator[list[np.ndarray]]:
+    """Yield batch-1 input lists for the converter's calibration."""
+    arrays = list(representative) if isinstance(representative, (list, tuple)) else [representative]
+    if len(arrays) != len(specs):
+        raise UserError(f"calibration data has {len(arrays)} arrays, the model has {len(specs)} inputs")
+    count = min(len(arrays[0]), MAX_CALIBRATION_SAMPLES)
+    for index in range(count):
+        yield [np.asarray(array[index:index + 1]).astype(spec.dtype.as_numpy_dtype).reshape(spec.shape)
+               for array, spec in zip(arrays, specs)]
+
+
+def name_tensors(flatbuffer: bytes, output_names: Sequence[str]) -> bytes:
+    """Name the outputs after the Keras output layers and shorten every intermediate name.
+
+    The converter names each tensor after its fused TF ops ("rnn/strided_slice_17;..."): in an
+    unrolled graph that is about 650 bytes per step of int8 GRU, so intermediates get their index.
+    Inputs keep their names (the model's input layer names, e.g. ``state_in_0``).
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    subgraph = model.subgraphs[0]
+    for index, tensor in enumerate(subgraph.tensors):
+        if index not in subgraph.inputs:
+            tensor.name = str(index).encode()
+    for index, name in zip(subgraph.outputs, output_names):
+        subgraph.tensors[index].name = name.encode()
+    for signature in model.signatureDefs or []:
+        by_tensor = dict(zip(subgraph.outputs, output_names))
+        for item in signature.outputs or []:
+            item.name = by_tensor.get(item.tensorIndex, item.name)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def operator_counts(flatbuffer: bytes) -> Counter:
+    """Operator name -> number of uses in the main subgraph (custom ops by their custom code)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    names = {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    counts: Counter = Counter()
+    for subgraph in model.subgraphs:
+        for operator in subgraph.operators:
+            code = model.operatorCodes[operator.opcodeIndex]
+            builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+            if builtin == schema.BuiltinOperator.CUSTOM:
+                counts[(code.customCode or b"custom").decode() if isinstance(code.customCode, bytes)
+                       else str(code.customCode)] += 1
+            else:
+                counts[names.get(builtin, str(builtin))] += 1
+    return counts
+
+
+def unrolled_steps(function: Any) -> int:
+    """Time steps the graph is unrolled over: the longest time axis among the inputs (1 for step models)."""
+    steps = [int(spec.shape[1]) for spec in function.structured_input_signature[0] if spec.shape.rank >= 3]
+    return max(steps, default=1)
