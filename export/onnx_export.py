@@ -1,0 +1,364 @@
+"""Export tf_keras models to ONNX with native GRU/LSTM/RNN ops, in float32, float16, dynamic and int8.
+
+Design (measurements in ../shared/export-facts.md):
+- tf2onnx turns tf_keras GRU and LSTM (also Bidirectional, and step models called with
+  ``initial_state``) into native ONNX ``GRU``/``LSTM`` ops. It turns SimpleRNN into a ``Loop``; so each
+  SimpleRNN is converted as a stand-in GRU of the same shape and the resulting GRU node is rewritten
+  into a native ONNX ``RNN`` node (same inputs and outputs: X, W, R, B, sequence_lens, initial_h).
+- ONNX Runtime has no quantized GRU/LSTM kernel. "int8" therefore stores the recurrent W and R as int8
+  with one scale per gate row behind ``DequantizeLinear`` feeding the float recurrent op
+  (weight-only), and quantizes MatMul/Conv statically (QDQ, calibrated on ``representative``) so ONNX
+  Runtime runs them as integer kernels. Every other large weight (embeddings) is weight-only int8.
+- "dynamic" is the same without calibration: MatMul uses dynamic activation quantization.
+- "float16" stores the weights as float16 behind a Cast (half the size, float32 arithmetic).
+"""
+from __future__ import annotations
+
+import collections
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from suite.atomic import write_bytes
+from suite.errors import UserError
+from suite.keras import keras, tf
+
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+RECURRENT_OPS = {"GRU", "LSTM", "RNN"}
+# Control flow means the recurrence was not recognised: slow and never what we want on a device.
+FORBIDDEN_OPS = {"Loop", "Scan", "If"}
+# Initializers smaller than this (biases, shape constants) stay float32: int8 would save little.
+MIN_QUANTIZED_ELEMENTS = 256
+INT8_MAX = 127.0
+# Keras SimpleRNN activation -> ONNX RNN activation name.
+ONNX_RNN_ACTIVATIONS = {"tanh": "Tanh", "relu": "Relu", "sigmoid": "Sigmoid"}
+CALIBRATION_BATCH = 16
+# Stand-in GRU kernels are filled with STAND_IN_MARKER + n (exact in float32) to find them after conversion.
+STAND_IN_MARKER = 4096.0
+
+
+# ---------------------------------------------------------------- float conversion
+
+def _gru_stand_in(rnn: keras.layers.SimpleRNN) -> keras.layers.GRU:
+    config = rnn.get_config()
+    return keras.layers.GRU(
+        config["units"], return_sequences=config["return_sequences"], return_state=config["return_state"],
+        go_backwards=config["go_backwards"], reset_after=True, name=config["name"])
+
+
+def _simple_rnn_weights(rnn: keras.layers.SimpleRNN) -> tuple:
+    """(kernel, recurrent_kernel, bias, ONNX activation) of one SimpleRNN direction."""
+    activation = rnn.get_config()["activation"]
+    if activation not in ONNX_RNN_ACTIVATIONS:
+        raise UserError(f"layer {rnn.name}: SimpleRNN activation '{activation}' has no ONNX RNN equivalent")
+    kernel, recurrent, *bias = rnn.get_weights()
+    bias = bias[0] if bias else np.zeros(kernel.shape[1], np.float32)
+    return kernel, recurrent, bias, ONNX_RNN_ACTIVATIONS[activation]
+
+
+def _simple_rnn_directions(layer) -> list | None:
+    """The SimpleRNN directions of ``layer`` (plain or Bidirectional), or None for any other layer."""
+    if isinstance(layer, keras.layers.SimpleRNN):
+        return [layer]
+    if isinstance(layer, keras.layers.Bidirectional) and isinstance(layer.forward_layer, keras.layers.SimpleRNN):
+        return [layer.forward_layer, layer.backward_layer]
+    return None
+
+
+def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, tuple]]:
+    """Clone ``model`` with every SimpleRNN (also inside Bidirectional) replaced by a GRU stand-in.
+
+    Each stand-in direction gets a kernel filled with one marker value, which survives tf2onnx's
+    transposes and gate reordering, so its ONNX GRU node can be found by value rather than by name.
+    Returns the clone and {marker: SimpleRNN weights of that direction}.
+    """
+    if not any(_simple_rnn_directions(layer) for layer in model.layers):
+        return model, {}
+
+    def clone_layer(layer):
+        directions = _simple_rnn_directions(layer)
+        if directions is None:
+            return layer.__class__.from_config(layer.get_config())
+        stand_in = _gru_stand_in(directions[0])
+        if len(directions) == 2:
+            return keras.layers.Bidirectional(stand_in, merge_mode=layer.merge_mode, name=layer.name)
+        return stand_in
+
+    clone = keras.models.clone_model(model, clone_function=clone_layer)
+    markers: dict[float, tuple] = {}
+    for layer in model.layers:
+        directions = _simple_rnn_directions(layer)
+        if directions is None:
+            if layer.weights:
+                clone.get_layer(layer.name).set_weights(layer.get_weights())
+            continue
+        stand_in = clone.get_layer(layer.name)
+        stand_ins = [stand_in.forward_layer, stand_in.backward_layer] if len(directions) == 2 else [stand_in]
+        for rnn, gru in zip(directions, stand_ins):
+            marker = float(STAND_IN_MARKER + len(markers))
+            markers[marker] = _simple_rnn_weights(rnn)
+            gru.set_weights([np.full_like(w, marker if i == 0 else 0.0) for i, w in enumerate(gru.get_weights())])
+    return clone, markers
+
+
+def _rewrite_gru_as_rnn(proto: onnx.ModelProto, markers: dict[float, tuple]) -> None:
+    """Turn the stand-in GRU nodes (found by their marker weights) into ONNX RNN nodes."""
+    initializers = {init.name: init for init in proto.graph.initializer}
+    found = set()
+    for node in proto.graph.node:
+        if node.op_type != "GRU":
+            continue
+        weights = numpy_helper.to_array(initializers[node.input[1]])
+        first_values = [float(direction.flat[0]) for direction in weights]
+        if not all(value in markers and np.all(direction == value)
+                   for value, direction in zip(first_values, weights)):
+            continue  # a real GRU layer
+        _gru_node_to_rnn(node, [markers[value] for value in first_values], initializers)
+        found.update(first_values)
+    if found != set(markers):
+        raise RuntimeError(f"ONNX graph: found {len(found)} of {len(markers)} SimpleRNN directions")
+
+
+def _gru_node_to_rnn(node: onnx.NodeProto, directions: list, initializers: dict) -> None:
+    # Keras: h = act(x K + b + h U); ONNX RNN: h = f(X W^T + H R^T + Wb + Rb).
+    arrays = {
+        1: np.stack([kernel.T for kernel, _, _, _ in directions]),
+        2: np.stack([recurrent.T for _, recurrent, _, _ in directions]),
+        3: np.stack([np.concatenate([bias, np.zeros_like(bias)]) for _, _, bias, _ in directions]),
+    }
+    for position, array in arrays.items():
+        initializers[node.input[position]].CopyFrom(
+            numpy_helper.from_array(array.astype(np.float32), node.input[position]))
+    node.op_type = "RNN"
+    node.name = node.name.replace("GRU", "RNN")
+    kept = [a for a in node.attribute if a.name in ("direction", "hidden_size")]
+    del node.attribute[:]
+    node.attribute.extend(kept)
+    node.attribute.append(helper.make_attribute("activations", [act for _, _, _, act in directions]))
+
+
+def _input_signature(model: keras.Model, sequence_length: int | None) -> list[tf.TensorSpec]:
+    signature = []
+    for tensor in model.inputs:
+        shape = [None] + list(tensor.shape[1:])
+        if sequence_length is not None and len(shape) >= 3 and shape[1] is None:
+            shape[1] = sequence_length
+        signature.append(tf.TensorSpec(shape, tensor.dtype, name=tensor.name.split(":")[0]))
+    return signature
+
+
+def _convert_float(model: keras.Model, sequence_length: int | None, opset: int) -> onnx.ModelProto:
+    import tf2onnx  # imported late: it is slow to import and only export needs it
+
+    convertible, markers = _replace_simple_rnns(model)
+    proto, _ = tf2onnx.convert.from_keras(
+        convertible, input_signature=_input_signature(model, sequence_length), opset=opset)
+    _rewrite_gru_as_rnn(proto, markers)
+    return proto
+
+
+# ---------------------------------------------------------------- weight transforms
+
+def _consumers(graph: onnx.GraphProto) -> dict[str, list[tuple[onnx.NodeProto, int]]]:
+    consumers = collections.defaultdict(list)
+    for node in graph.node:
+        for position, name in enumerate(node.input):
+            consumers[name].append((node, position))
+    return consumers
+
+
+def _rename_input(consumers: list[tuple[onnx.NodeProto, int]], new_name: str) -> None:
+    for node, position in consumers:
+        node.input[position] = new_name
+
+
+def _quantization_layout(consumers: list[tuple[onnx.NodeProto, int]], shape: tuple) -> tuple[int | None, bool]:
+    """(axis of per-channel scales or None for one scale, whether leading dims are flattened first).
+
+    Recurrent W/R are [directions, gates*hidden, in]: one scale per gate row of each direction, so the
+    first two dims are flattened to rows. MatMul weights [in, out] get one scale per output column,
+    Conv [out, in, kh, kw] per output channel, embedding tables [vocab, dim] per token row.
+    """
+    node, position = consumers[0]
+    if node.op_type in RECURRENT_OPS and position in (1, 2):
+        return 0, True
+    if node.op_type == "MatMul" and position == 1 and len(shape) == 2:
+        return 1, False
+    if (node.op_type == "Conv" and position == 1) or (node.op_type == "Gather" and position == 0):
+        return 0, False
+    return None, False
+
+
+def _quantize_symmetric(array: np.ndarray, axis: int | None) -> tuple[np.ndarray, np.ndarray]:
+    reduce_axes = tuple(a for a in range(array.ndim) if a != axis) if axis is not None else None
+    peak = np.max(np.abs(array), axis=reduce_axes)
+    scale = np.where(peak > 0, peak / INT8_MAX, 1.0).astype(np.float32)
+    shaped_scale = scale.reshape([-1 if a == axis else 1 for a in range(array.ndim)]) if axis is not None else scale
+    quantized = np.clip(np.round(array / shaped_scale), -INT8_MAX, INT8_MAX).astype(np.int8)
+    return quantized, np.atleast_1d(scale) if axis is not None else scale
+
+
+def weight_only_int8(proto: onnx.ModelProto, min_elements: int = MIN_QUANTIZED_ELEMENTS) -> int:
+    """Store every remaining large float32 initializer as int8 behind a DequantizeLinear node.
+
+    Returns the number of initializers converted.
+    """
+    graph = proto.graph
+    consumers = _consumers(graph)
+    converted = 0
+    for init in list(graph.initializer):
+        if init.data_type != onnx.TensorProto.FLOAT or not consumers.get(init.name):
+            continue
+        array = numpy_helper.to_array(init)
+        if array.size < min_elements:
+            continue
+        axis, flatten = _quantization_layout(consumers[init.name], array.shape)
+        stored = array.reshape(-1, array.shape[-1]) if flatten else array
+        quantized, scale = _quantize_symmetric(stored, axis)
+        base = init.name.replace(":", "_").replace("/", "_")
+        new_inits = [numpy_helper.from_array(quantized, f"{base}_int8"),
+                     numpy_helper.from_array(scale, f"{base}_scale"),
+                     numpy_helper.from_array(np.zeros_like(scale, np.int8), f"{base}_zero_point")]
+        dequantized = f"{base}_dequantized"
+        dequantize_attrs = {"axis": axis} if axis is not None else {}
+        nodes = [helper.make_node("DequantizeLinear", [n.name for n in new_inits],
+                                  [dequantized], name=f"{base}_DequantizeLinear", **dequantize_attrs)]
+        if flatten and stored.shape != array.shape:
+            shape_name = f"{base}_shape"
+            new_inits.append(numpy_helper.from_array(np.array(array.shape, np.int64), shape_name))
+            nodes.append(helper.make_node("Reshape", [dequantized, shape_name], [f"{base}_reshaped"],
+                                          name=f"{base}_Reshape"))
+        _rename_input(consumers[init.name], nodes[-1].output[0])
+        graph.initializer.remove(init)
+        graph.initializer.extend(new_inits)
+        for node in reversed(nodes):
+            graph.node.insert(0, node)
+        converted += 1
+    return converted
+
+
+def float16_weights(proto: onnx.ModelProto, min_elements: int = MIN_QUANTIZED_ELEMENTS) -> int:
+    """Store large float32 initializers as float16 behind a Cast back to float32."""
+    graph = proto.graph
+    consumers = _consumers(graph)
+    converted = 0
+    for init in list(graph.initializer):
+        if init.data_type != onnx.TensorProto.FLOAT or not consumers.get(init.name):
+            continue
+        array = numpy_helper.to_array(init)
+        if array.size < min_elements:
+            continue
+        base = init.name.replace(":", "_").replace("/", "_")
+        half = numpy_helper.from_array(array.astype(np.float16), f"{base}_fp16")
+        cast = helper.make_node("Cast", [half.name], [f"{base}_fp32"], name=f"{base}_Cast",
+                                to=onnx.TensorProto.FLOAT)
+        _rename_input(consumers[init.name], cast.output[0])
+        graph.initializer.remove(init)
+        graph.initializer.append(half)
+        graph.node.insert(0, cast)
+        converted += 1
+    return converted
+
+
+# ---------------------------------------------------------------- ONNX Runtime quantization of MatMul/Conv
+
+class _ArrayReader:
+    """onnxruntime CalibrationDataReader over representative arrays, in small batches."""
+
+    def __init__(self, input_names: list[str], arrays: list[np.ndarray]):
+        count = len(arrays[0])
+        self.batches = iter([{name: array[start:start + CALIBRATION_BATCH] for name, array in zip(input_names, arrays)}
+                             for start in range(0, count, CALIBRATION_BATCH)])
+
+    def get_next(self):
+        return next(self.batches, None)
+
+
+def _quantize_matmuls(proto: onnx.ModelProto, mode: str, representative: list[np.ndarray] | None) -> onnx.ModelProto:
+    from onnxruntime import quantization
+
+    op_types = [op for op in ("MatMul", "Conv") if any(n.op_type == op for n in proto.graph.node)]
+    if mode == "dynamic":
+        op_types = [op for op in op_types if op == "MatMul"]  # ConvInteger is slow on CPU: weight-only instead
+    if not op_types:
+        return proto
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "float.onnx", Path(folder) / "quantized.onnx"
+        onnx.save(proto, source)
+        if mode == "dynamic":
+            quantization.quantize_dynamic(source, target, op_types_to_quantize=op_types, per_channel=True,
+                                          weight_type=quantization.QuantType.QInt8)
+        else:
+            input_names = [i.name for i in proto.graph.input]
+            quantization.quantize_static(
+                source, target, _ArrayReader(input_names, representative),
+                quant_format=quantization.QuantFormat.QDQ, op_types_to_quantize=op_types, per_channel=True,
+                activation_type=quantization.QuantType.QInt8, weight_type=quantization.QuantType.QInt8,
+                extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
+        return onnx.load(target)
+
+
+# ---------------------------------------------------------------- public API
+
+def _as_input_list(model: keras.Model, representative) -> list[np.ndarray]:
+    arrays = list(representative) if isinstance(representative, (list, tuple)) else [representative]
+    if len(arrays) != len(model.inputs):
+        raise UserError(f"calibration data: model has {len(model.inputs)} inputs, got {len(arrays)} arrays")
+    return [np.asarray(a, dtype=t.dtype.as_numpy_dtype) for a, t in zip(arrays, model.inputs)]
+
+
+def check_graph(proto: onnx.ModelProto) -> None:
+    """Raise if the ONNX graph is invalid or fell back to control flow for a recurrence."""
+    onnx.checker.check_model(proto)
+    loops = sorted({n.op_type for n in proto.graph.node} & FORBIDDEN_OPS)
+    if loops:
+        raise RuntimeError(f"ONNX graph contains {loops}: a recurrent layer was not converted to a native op")
+
+
+def op_counts(proto: onnx.ModelProto) -> dict[str, int]:
+    return dict(sorted(collections.Counter(n.op_type for n in proto.graph.node).items()))
+
+
+def to_onnx(model: keras.Model, out_path: str | os.PathLike, quantize: str = "none", representative=None,
+            sequence_length: int | None = None, opset: int = 17) -> dict:
+    """Convert ``model`` to ONNX at ``out_path`` (written atomically) and describe the result.
+
+    ``representative``: calibration inputs for ``quantize="int8"`` (an array, or a list with one array per
+    model input). Returns {"path", "bytes", "ops", "op_counts", "quantize", "opset", "params",
+    "bytes_per_param", "inputs", "outputs"}.
+    """
+    if quantize not in QUANTIZE_MODES:
+        raise UserError(f"--quantize {quantize}: ONNX export supports {', '.join(QUANTIZE_MODES)}")
+    if opset < 17:
+        raise UserError(f"opset {opset}: ONNX export needs opset 17 or newer")
+    if quantize == "int8" and representative is None:
+        raise UserError("--quantize int8: ONNX int8 export needs calibration data (representative inputs)")
+    proto = _convert_float(model, sequence_length, opset)
+    if quantize in ("int8", "dynamic"):
+        calibration = _as_input_list(model, representative) if quantize == "int8" else None
+        proto = _quantize_matmuls(proto, quantize, calibration)
+        weight_only_int8(proto)
+    elif quantize == "float16":
+        float16_weights(proto)
+    check_graph(proto)
+    data = proto.SerializeToString()
+    write_bytes(out_path, data)
+    params = int(model.count_params())
+    counts = op_counts(proto)
+    return {
+        "path": str(out_path),
+        "format": "onnx",
+        "bytes": len(data),
+        "ops": sorted(counts),
+        "op_counts": counts,
+        "quantize": quantize,
+        "opset": opset,
+        "params": params,
+        "bytes_per_param": len(data) / max(params, 1),
+        "inputs": [i.name for i in proto.graph.input],
+        "outputs": [o.name for o in proto.graph.output],
+    }
