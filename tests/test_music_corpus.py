@@ -103,3 +103,12 @@ def test_midi_folder_errors(tmp_path):
         corpus.prepare(tmp_path)
     with pytest.raises(UserError, match="--limit"):
         corpus.prepare(limit=0)
+
+
+def test_prepare_data_command_reports_bad_input_in_one_line(tmp_path, capsys):
+    from apps.music import prepare_data  # noqa: F401  (registers the command)
+    from apps.music.cli import app
+
+    assert app.main(["prepare-data", "--data", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {tmp_path / 'missing'}: --data is not a folder"]
+    assert app.main(["prepare-data", "--workers", "0"]) == 2
