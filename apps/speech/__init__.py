@@ -1,0 +1,1 @@
+"""Keyword spotting on Speech Commands-style data: ``python -m apps.speech``."""

@@ -1,0 +1,92 @@
+"""Log-mel front-end in numpy only: the device-side twin of ``apps/speech/features.py``.
+
+This file imports nothing but numpy so it can be copied next to ``export/runtime.py`` on a
+Raspberry Pi or a phone. It computes, bit for bit in intent and within 1e-4 in float32 practice
+(tests/test_speech_features.py), what ``features.log_mel`` computes with tf.signal:
+
+1. Frame the 16 kHz float signal (values in [-1, 1]) into 480-sample (30 ms) frames every
+   320 samples (20 ms), without padding: a 1 s clip gives 1 + (16000 - 480) // 320 = 49 frames.
+2. Multiply each frame by a periodic Hann window, w[n] = 0.5 - 0.5 cos(2 pi n / 480).
+3. Real FFT of length 512 (the frame zero-padded at the end) -> 257 bins; take the magnitude |X|.
+4. Project the 257 magnitudes onto 40 triangular mel filters between 20 Hz and 7,600 Hz
+   (HTK mel scale, mel = 1127 ln(1 + f / 700); exactly tf.signal.linear_to_mel_weight_matrix).
+5. Natural log with a small offset: log(mel + 1e-3), so silence gives a finite floor (about -6.9).
+
+For streaming, call ``frame_features`` on the newest 480 samples every 320 samples.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLE_RATE = 16_000  # Hz; equals apps.speech.labels.SAMPLE_RATE (kept standalone for devices)
+WINDOW_SAMPLES = 480  # 30 ms analysis window
+HOP_SAMPLES = 320  # 20 ms between frames
+FFT_LENGTH = 512  # next power of two above the window
+NUM_SPECTROGRAM_BINS = FFT_LENGTH // 2 + 1  # 257
+NUM_MEL_BINS = 40
+LOWER_EDGE_HZ = 20.0
+UPPER_EDGE_HZ = 7_600.0
+# Added before the log: keeps silence finite and sits just above the mel energy of 16-bit
+# quantization noise, so zero padding and a quiet recording give the same floor.
+LOG_OFFSET = 1e-3
+
+
+def num_frames(num_samples: int) -> int:
+    """Frames produced for a signal of ``num_samples`` (no end padding): 49 for 16,000."""
+    if num_samples < WINDOW_SAMPLES:
+        return 0
+    return 1 + (num_samples - WINDOW_SAMPLES) // HOP_SAMPLES
+
+
+def hann_window() -> np.ndarray:
+    """Periodic Hann window of 480 samples (tf.signal.hann_window's default)."""
+    n = np.arange(WINDOW_SAMPLES, dtype=np.float64)
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * n / WINDOW_SAMPLES)).astype(np.float32)
+
+
+def hertz_to_mel(hertz: np.ndarray | float) -> np.ndarray:
+    """HTK mel scale, as TensorFlow defines it."""
+    return 1127.0 * np.log1p(np.asarray(hertz, dtype=np.float64) / 700.0)
+
+
+def mel_weight_matrix() -> np.ndarray:
+    """(257, 40) triangular filters, the algorithm of tf.signal.linear_to_mel_weight_matrix.
+
+    Filter edges are equally spaced on the mel scale; the DC bin gets no weight.
+    """
+    linear_hz = np.linspace(0.0, SAMPLE_RATE / 2.0, NUM_SPECTROGRAM_BINS)[1:]  # skip DC
+    spectrogram_mel = hertz_to_mel(linear_hz)[:, np.newaxis]
+    edges = np.linspace(hertz_to_mel(LOWER_EDGE_HZ), hertz_to_mel(UPPER_EDGE_HZ), NUM_MEL_BINS + 2)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    rising = (spectrogram_mel - lower) / (center - lower)
+    falling = (upper - spectrogram_mel) / (upper - center)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return np.pad(weights, [[1, 0], [0, 0]]).astype(np.float32)
+
+
+_WINDOW = hann_window()
+_MEL_WEIGHTS = mel_weight_matrix()
+
+
+def frame_features(frame: np.ndarray) -> np.ndarray:
+    """One 480-sample frame -> 40 log-mel values (steps 2 to 5)."""
+    frame = np.asarray(frame, dtype=np.float32)
+    if frame.shape != (WINDOW_SAMPLES,):
+        raise ValueError(f"expected a frame of {WINDOW_SAMPLES} samples, got shape {frame.shape}")
+    return log_mel_frames(frame[np.newaxis, :])[0]
+
+
+def log_mel_frames(frames: np.ndarray) -> np.ndarray:
+    """(n, 480) frames -> (n, 40) log-mel features."""
+    spectrum = np.abs(np.fft.rfft(frames * _WINDOW, n=FFT_LENGTH, axis=-1))
+    mel = spectrum.astype(np.float32) @ _MEL_WEIGHTS
+    return np.log(mel + LOG_OFFSET).astype(np.float32)
+
+
+def log_mel(audio: np.ndarray) -> np.ndarray:
+    """A 16 kHz signal (samples,) -> (frames, 40) log-mel features; (49, 40) for 1 s."""
+    audio = np.asarray(audio, dtype=np.float32)
+    count = num_frames(audio.shape[-1])
+    starts = np.arange(count) * HOP_SAMPLES
+    frames = audio[starts[:, np.newaxis] + np.arange(WINDOW_SAMPLES)]
+    return log_mel_frames(frames) if count else np.zeros((0, NUM_MEL_BINS), np.float32)

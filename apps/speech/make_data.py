@@ -1,0 +1,245 @@
+"""``make-data``: synthesize a Speech Commands-layout folder with espeak-ng.
+
+Layout written (as Google ships Speech Commands v2):
+    DIR/<word>/<voice>_nohash_<n>.wav   1 s, 16 kHz, 16-bit mono; 10 keywords + 25 other words
+    DIR/_background_noise_/<kind>_noise.wav
+    DIR/validation_list.txt, DIR/testing_list.txt   "<word>/<file>.wav" lines
+    DIR/make_data.json                               how it was made (seed, voices per split, counts)
+
+The split is made by voice: voice variants are grouped into families (klatt, klatt2, ... are one
+family) and each family belongs to one split, so validation and test voices are never heard in
+training. The accent (en-us, en-gb-scotland, ...) is drawn freely for each clip.
+Same seed, same files: each word is rendered in a fresh worker process (espeak-ng's output
+depends on what the process spoke before), with random draws seeded by (seed, word, clip).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from apps.speech import noise, synth
+from apps.speech.audio import write_wav
+from apps.speech.cli import app
+from apps.speech.labels import (
+    BACKGROUND_FOLDER, CLIP_SAMPLES, KEYWORDS, SAMPLE_RATE, TESTING_LIST, UNKNOWN_WORDS, VALIDATION_LIST,
+)
+from suite.atomic import atomic_path
+from suite.cli import progress
+from suite.errors import UserError
+
+WORDS: tuple[str, ...] = KEYWORDS + UNKNOWN_WORDS
+MANIFEST = "make_data.json"
+SPLIT_FRACTIONS = {"validation": 0.1, "testing": 0.1}  # of voice families and of each word's clips
+
+# Prosody ranges (espeak-ng units), drawn uniformly per clip.
+RATE_WPM = (120, 230)
+PITCH = (15, 85)
+PITCH_RANGE = (10, 90)
+VOLUME = (70, 130)
+
+# Augmentation.
+NOISE_PROBABILITY = 0.8  # share of clips that get background noise
+SNR_DB = (5.0, 30.0)  # speech-to-noise ratio of the noisy clips, over the spoken part
+PEAK = (0.05, 0.9)  # final peak level (gain), about -26 to -1 dBFS
+TRIM_THRESHOLD = 0.02  # espeak's leading/trailing silence: below 2% of the peak
+TRIM_MARGIN = SAMPLE_RATE // 100  # keep 10 ms around the word
+
+BACKGROUND_SECONDS = 30
+BACKGROUND_RMS = 0.1  # about -20 dBFS, the level _silence_ examples are cut from
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Everything random about one clip, drawn in the parent so workers only render."""
+
+    word: str
+    index: int
+    split: str
+    variant: str
+    accent: str
+    prosody: synth.Prosody
+    noise_kind: str | None
+    snr_db: float
+    peak: float
+    seed: tuple[int, ...]  # for the time shift and the noise samples
+
+    @property
+    def speaker(self) -> str:
+        return slug(self.variant)
+
+    @property
+    def relative_path(self) -> str:
+        return f"{self.word}/{self.speaker}_nohash_{self.index}.wav"
+
+
+def slug(name: str) -> str:
+    """A voice variant name as a file-name-safe speaker id ("Mr serious" -> "mr-serious")."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def voice_family(variant: str) -> str:
+    """Variants that differ only by a trailing number are one family (klatt2 -> klatt); m1, f3 stay."""
+    stem = re.sub(r"\d+$", "", variant.lower())
+    return variant.lower() if len(stem) <= 1 else stem
+
+
+def split_voices(variants: list[str], seed: int) -> dict[str, list[str]]:
+    """Assign whole voice families to training / validation / testing."""
+    families = sorted({voice_family(variant) for variant in variants})
+    np.random.default_rng([seed, 1]).shuffle(families)
+    held_out = {split: max(1, round(fraction * len(families))) for split, fraction in SPLIT_FRACTIONS.items()}
+    owner: dict[str, str] = {}
+    start = 0
+    for split, count in held_out.items():
+        owner.update({family: split for family in families[start:start + count]})
+        start += count
+    splits: dict[str, list[str]] = {"training": [], "validation": [], "testing": []}
+    for variant in variants:
+        splits[owner.get(voice_family(variant), "training")].append(variant)
+    return splits
+
+
+def clip_splits(per_word: int) -> list[str]:
+    """The split of each of a word's clips: exact shares, so every split has every word."""
+    held_out = {split: (max(1, round(fraction * per_word)) if per_word >= 3 else 0)
+                for split, fraction in SPLIT_FRACTIONS.items()}
+    training = per_word - sum(held_out.values())
+    return ["training"] * training + [split for split, count in held_out.items() for _ in range(count)]
+
+
+def draw_clip(word_index: int, index: int, split: str, voices: list[str], seed: int) -> ClipSpec:
+    rng = np.random.default_rng([seed, 2, word_index, index])
+    prosody = synth.Prosody(
+        rate=int(rng.integers(*RATE_WPM, endpoint=True)),
+        pitch=int(rng.integers(*PITCH, endpoint=True)),
+        pitch_range=int(rng.integers(*PITCH_RANGE, endpoint=True)),
+        volume=int(rng.integers(*VOLUME, endpoint=True)),
+    )
+    return ClipSpec(
+        word=WORDS[word_index], index=index, split=split,
+        variant=str(rng.choice(voices)), accent=str(rng.choice(synth.ENGLISH_ACCENTS)), prosody=prosody,
+        noise_kind=str(rng.choice(list(noise.NOISES))) if rng.random() < NOISE_PROBABILITY else None,
+        snr_db=float(rng.uniform(*SNR_DB)), peak=float(rng.uniform(*PEAK)), seed=(seed, 3, word_index, index),
+    )
+
+
+def plan(per_word: int, seed: int) -> tuple[dict[str, list[str]], list[list[ClipSpec]]]:
+    """The voices of each split and, per word, the specs of its clips."""
+    voices = split_voices(synth.voice_variants(), seed)
+    splits = clip_splits(per_word)
+    words = [[draw_clip(word_index, index, split, voices[split], seed) for index, split in enumerate(splits)]
+             for word_index in range(len(WORDS))]
+    return voices, words
+
+
+def trim_silence(audio: np.ndarray) -> np.ndarray:
+    """Cut espeak's leading and trailing silence, keeping a short margin."""
+    loud = np.flatnonzero(np.abs(audio) > TRIM_THRESHOLD * np.max(np.abs(audio), initial=1e-9))
+    if loud.size == 0:
+        return audio
+    return audio[max(0, loud[0] - TRIM_MARGIN): loud[-1] + TRIM_MARGIN]
+
+
+def render_clip(spec: ClipSpec) -> np.ndarray:
+    """Speak, time-shift into 1 s, add noise at the drawn SNR, and set the drawn peak level."""
+    rng = np.random.default_rng(spec.seed)
+    speech = trim_silence(synth.speaker().speak(spec.word, f"{spec.accent}+{spec.variant}", spec.prosody))
+    speech = speech[:CLIP_SAMPLES]
+    if speech.size == 0 or not np.any(speech):
+        raise RuntimeError(f"espeak-ng produced no audio for {spec.word!r} with {spec.accent}+{spec.variant}")
+    speech = speech / np.max(np.abs(speech))
+    clip = np.zeros(CLIP_SAMPLES, np.float32)
+    start = int(rng.integers(0, CLIP_SAMPLES - speech.size, endpoint=True))  # time shift
+    clip[start:start + speech.size] = speech
+    if spec.noise_kind is not None:
+        speech_rms = float(np.sqrt(np.mean(speech**2)))
+        clip += noise.make_noise(spec.noise_kind, CLIP_SAMPLES, rng) * speech_rms / 10 ** (spec.snr_db / 20.0)
+    return clip * (spec.peak / np.max(np.abs(clip)))
+
+
+def render_word(job: tuple[list[ClipSpec], str]) -> int:
+    """Worker: write one word's clips into the temp folder; returns how many were written."""
+    specs, folder = job
+    for spec in specs:
+        target = Path(folder) / spec.relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(target, render_clip(spec))
+    return len(specs)
+
+
+def write_background(folder: Path, seed: int) -> None:
+    """A few long noise recordings, the source of ``_silence_`` examples (as in Speech Commands)."""
+    (folder / BACKGROUND_FOLDER).mkdir()
+    for offset, kind in enumerate(noise.NOISES):
+        rng = np.random.default_rng([seed, 4, offset])
+        signal = noise.make_noise(kind, BACKGROUND_SECONDS * SAMPLE_RATE, rng) * BACKGROUND_RMS
+        write_wav(folder / BACKGROUND_FOLDER / f"{kind}_noise.wav", np.clip(signal, -1.0, 1.0))
+
+
+def write_lists(folder: Path, words: list[list[ClipSpec]]) -> dict[str, int]:
+    clips = [spec for specs in words for spec in specs]
+    for split, name in (("validation", VALIDATION_LIST), ("testing", TESTING_LIST)):
+        lines = sorted(spec.relative_path for spec in clips if spec.split == split)
+        (folder / name).write_text("".join(f"{line}\n" for line in lines))
+    return {split: sum(spec.split == split for spec in clips) for split in ("training", "validation", "testing")}
+
+
+def check_output(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists():
+        raise UserError(f"{out}: folder exists, is not empty and was not made by make-data; refusing to replace it")
+
+
+def make_data(out: str | Path, per_word: int = 40, seed: int = 0, workers: int = 1, show_progress: bool = True) -> dict:
+    """Synthesize the dataset into ``out`` atomically; returns the manifest."""
+    out = Path(out)
+    if per_word < 1:
+        raise UserError(f"--per-word: must be at least 1, got {per_word}")
+    if workers < 1:
+        raise UserError(f"--workers: must be at least 1, got {workers}")
+    check_output(out)
+    voices, words = plan(per_word, seed)
+    with atomic_path(out, is_dir=True) as folder:
+        # A fresh process per word (maxtasksperchild=1) makes the audio independent of --workers.
+        # fork: children start in milliseconds with the modules already imported; this process
+        # never speaks itself, so every child starts from an untouched libespeak-ng.
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, maxtasksperchild=1) as pool:
+            jobs = [(specs, str(folder)) for specs in words]
+            for _ in progress(pool.imap_unordered(render_word, jobs), "make-data (words)", len(jobs), show_progress):
+                pass
+        write_background(folder, seed)
+        counts = write_lists(folder, words)
+        manifest = {
+            "seed": seed, "per_word": per_word, "sample_rate": SAMPLE_RATE, "clip_samples": CLIP_SAMPLES,
+            "keywords": list(KEYWORDS), "unknown_words": list(UNKNOWN_WORDS), "clips": counts,
+            "voices": voices, "accents": list(synth.ENGLISH_ACCENTS),
+            "prosody_ranges": {"rate_wpm": RATE_WPM, "pitch": PITCH, "pitch_range": PITCH_RANGE, "volume": VOLUME},
+            "augmentation": {"noise_probability": NOISE_PROBABILITY, "snr_db": SNR_DB, "peak": PEAK,
+                             "noises": list(noise.NOISES)},
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="folder to create (replaced only if made by make-data)")
+    parser.add_argument("--per-word", type=int, default=40, help="clips per word (35 words); default 40")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files")
+    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+
+
+@app.command("make-data", "synthesize a Speech Commands-layout folder with espeak-ng voices", _arguments)
+def make_data_command(args: argparse.Namespace) -> int:
+    manifest = make_data(args.out, per_word=args.per_word, seed=args.seed, workers=args.workers)
+    counts = manifest["clips"]
+    print(f"{args.out}: {sum(counts.values())} clips "
+          f"(training {counts['training']}, validation {counts['validation']}, testing {counts['testing']})")
+    return 0
