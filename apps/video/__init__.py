@@ -1,0 +1,1 @@
+"""Video activity recognition: motion classes that need temporal order (issue 7)."""
