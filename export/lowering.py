@@ -123,7 +123,8 @@ def _lower_node(node: Any, context: LoweringContext) -> None:
         raise UserError(f"layer {layer.name!r} ({class_name}): not supported by the export lowering")
 
     def lowered(value: Any) -> Any:
-        return context.values[id(value)] if keras.backend.is_keras_tensor(value) else value
+        # Keyed by id: a live Keras tensor's id cannot collide with another live object's.
+        return context.values.get(id(value), value)
 
     args = tf.nest.map_structure(lowered, node.call_args)
     kwargs = tf.nest.map_structure(lowered, dict(node.call_kwargs))
@@ -274,12 +275,12 @@ def _layer_norm(layer, x, kwargs, mask):
 
 @register_lowering("Flatten")
 def _flatten(layer, x, kwargs, mask):
-    return tf.reshape(x, [EXPORT_BATCH, -1])
+    return tf.reshape(x, [_static_shape(x)[0], -1])  # batch may be batch*time under TimeDistributed
 
 
 @register_lowering("Reshape")
 def _reshape(layer, x, kwargs, mask):
-    return tf.reshape(x, [EXPORT_BATCH, *layer.target_shape])
+    return tf.reshape(x, [_static_shape(x)[0], *layer.target_shape])
 
 
 @register_lowering("RepeatVector")
@@ -491,6 +492,13 @@ def run_recurrent(layer: Any, x: tf.Tensor, initial_state: list[tf.Tensor] | Non
     return outputs, states
 
 
+def _split_inputs(x: Any, kwargs: dict) -> tuple[tf.Tensor, list[tf.Tensor] | None]:
+    """(sequence, initial states): Keras records ``rnn(x, initial_state=s)`` as the list [x, *s]."""
+    if isinstance(x, (list, tuple)):
+        return x[0], list(x[1:]) or None
+    return x, _initial_state(kwargs)
+
+
 def _initial_state(kwargs: dict) -> list[tf.Tensor] | None:
     state = kwargs.get("initial_state")
     if state is None:
@@ -502,8 +510,8 @@ def _initial_state(kwargs: dict) -> list[tf.Tensor] | None:
 def _recurrent_layer(layer, x, kwargs, mask):
     if getattr(layer, "stateful", False):
         raise UserError(f"layer {layer.name!r}: stateful RNNs are exported as step models (--step)")
-    mask = kwargs.get("mask", mask) if isinstance(kwargs.get("mask"), tf.Tensor) else mask
-    outputs, states = run_recurrent(layer, x, _initial_state(kwargs), mask, layer.go_backwards)
+    x, initial = _split_inputs(x, kwargs)
+    outputs, states = run_recurrent(layer, x, initial, mask, layer.go_backwards)
     result = tf.stack(outputs, axis=1) if layer.return_sequences else outputs[-1]
     return [result, *states] if layer.return_state else result
 
@@ -520,7 +528,7 @@ _MERGES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
 def _bidirectional(layer, x, kwargs, mask):
     if layer.merge_mode not in _MERGES:
         raise UserError(f"layer {layer.name!r}: merge_mode {layer.merge_mode!r} is not supported by the export lowering")
-    initial = _initial_state(kwargs)
+    x, initial = _split_inputs(x, kwargs)
     half = len(initial) // 2 if initial else 0
     forward, backward = layer.forward_layer, layer.backward_layer
     fwd_outputs, fwd_states = run_recurrent(forward, x, initial[:half] if initial else None, mask, forward.go_backwards)

@@ -39,6 +39,11 @@ def sample_count(inputs: Any) -> int:
     return len(as_list(inputs)[0])
 
 
+def run_export(model: Any, runtime: Any, inputs: Any) -> list[np.ndarray]:
+    """Run the exported file on ``inputs``, fed by the Keras input names (input order may differ)."""
+    return runtime.run_named(dict(zip(model.input_names, as_list(inputs))))
+
+
 def keras_predict(model: Any, inputs: Any) -> np.ndarray:
     """The model's first output on all samples (float32)."""
     outputs = model.predict(as_list(inputs) if isinstance(inputs, (list, tuple)) else inputs, verbose=0,
@@ -113,7 +118,7 @@ def latencies(model: Any, runtime: Any, inputs: Any) -> dict[str, float]:
     sample = [array[:1] for array in as_list(inputs)]
     keras_args = sample if len(sample) > 1 else sample[0]
     keras_s = median_latency_s(lambda: model(keras_args, training=False))
-    export_s = median_latency_s(lambda: runtime.run(*sample))
+    export_s = median_latency_s(lambda: run_export(model, runtime, sample))
     return {"export_latency_us": export_s * 1e6, "keras_latency_us": keras_s * 1e6,
             "latency_ratio": keras_s / max(export_s, 1e-12)}
 
@@ -142,7 +147,7 @@ def parity_report(model: Any, info: dict, runtime: Any, inputs: Any, targets: An
                   step_model: bool = False) -> dict[str, Any]:
     """Compare the exported file (run by ``runtime``) with ``model`` on held-out ``inputs``."""
     keras_out = keras_predict(model, inputs)
-    export_out = np.asarray(runtime.run(*as_list(inputs))[0], np.float32).reshape(keras_out.shape)
+    export_out = np.asarray(run_export(model, runtime, inputs)[0], np.float32).reshape(keras_out.shape)
     report = {
         "path": info["path"], "format": info.get("format"), "quantize": info.get("quantize"),
         "int8_io": info.get("int8_io", False), "task": task, "samples": sample_count(inputs),
