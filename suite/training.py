@@ -1,0 +1,164 @@
+"""The one training entry point every app uses: ``fit(build, train_data, validation_data, run_dir, config)``.
+
+It gives gradient clipping, learning-rate schedules, early stopping, resumable checkpoints
+(a killed run continues from its last finished epoch), TensorBoard logs, a CSV history and a
+training-curve PNG, seeded runs, and truncated BPTT for long sequences.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from suite import distribute
+from suite.keras import keras, tf
+from suite.tbptt import TruncatedBPTT
+
+SCHEDULES = ("constant", "cosine", "exponential", "plateau")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+HISTORY_FILE = "history.csv"
+CURVE_FILE = "training_curve.png"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    clipnorm: float | None = None         # per-variable norm clipping (Keras semantics)
+    global_clipnorm: float | None = 1.0   # clip the global norm of all gradients together
+    clipvalue: float | None = None
+    schedule: str = "constant"
+    early_stopping_patience: int = 0      # 0 turns early stopping off
+    seed: int = 0
+    tbptt_window: int = 0                 # 0 = full BPTT; k > 0 = truncated BPTT over k-step windows
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs!r}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        for name in ("clipnorm", "global_clipnorm", "clipvalue"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0 or None, got {value!r}")
+        if self.clipnorm is not None and self.global_clipnorm is not None:
+            raise ValueError("set at most one of clipnorm and global_clipnorm")
+        if self.tbptt_window < 0:
+            raise ValueError(f"tbptt_window must be >= 0, got {self.tbptt_window!r}")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and make TF ops deterministic, for repeatable runs."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int | None) -> keras.optimizers.Optimizer:
+    learning_rate: Any = config.learning_rate
+    total_steps = max(1, config.epochs * (steps_per_epoch or 100))
+    if config.schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total_steps)
+    elif config.schedule == "exponential":
+        learning_rate = keras.optimizers.schedules.ExponentialDecay(
+            config.learning_rate, decay_steps=max(1, total_steps // 10), decay_rate=0.8)
+    clipping = {k: getattr(config, k) for k in ("clipnorm", "global_clipnorm", "clipvalue") if getattr(config, k)}
+    optimizer_class = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+                       "rmsprop": keras.optimizers.RMSprop}[config.optimizer]
+    return optimizer_class(learning_rate=learning_rate, **clipping)
+
+
+def make_callbacks(run_dir: Path, config: TrainConfig, has_validation: bool,
+                   extra: Sequence[keras.callbacks.Callback] = ()) -> list[keras.callbacks.Callback]:
+    monitor = "val_loss" if has_validation else "loss"
+    callbacks: list[keras.callbacks.Callback] = [
+        # Saves model + optimizer + epoch at each epoch end; a rerun resumes after the last finished epoch.
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
+    ]
+    if config.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=2))
+    if config.early_stopping_patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.early_stopping_patience,
+                                                       restore_best_weights=True))
+    return callbacks + list(extra)
+
+
+def fit(build: Callable[[], keras.Model], train_data: tf.data.Dataset, validation_data: tf.data.Dataset | None,
+        run_dir: str | os.PathLike, config: TrainConfig, loss: Any, metrics: Sequence[Any] = (),
+        strategy: str = "default", callbacks: Sequence[keras.callbacks.Callback] = (),
+        verbose: int = 2) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Build the model inside the distribution strategy's scope, compile and train it.
+
+    ``train_data``/``validation_data`` are batched ``tf.data`` datasets; for a repeatable run, call
+    ``seed_everything(config.seed)`` before creating them (shuffles take the global seed). Returns the trained
+    sequence model and its history (read back from the CSV, so a resumed run's history is whole).
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    seed_everything(config.seed)
+    steps = int(train_data.cardinality()) if int(train_data.cardinality()) > 0 else None
+    with distribute.strategy(strategy).scope():
+        model = build()
+        trainable = TruncatedBPTT(model, config.tbptt_window) if config.tbptt_window else model
+        trainable.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=list(metrics))
+    trainable.fit(train_data, validation_data=validation_data, epochs=config.epochs, verbose=verbose,
+                  callbacks=make_callbacks(run_dir, config, validation_data is not None, callbacks))
+    history = read_history(run_dir / HISTORY_FILE)
+    plot_history(history, run_dir / CURVE_FILE)
+    return model, history
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """The CSV history as columns; a resumed run's repeated epochs keep their latest row."""
+    if not path.exists():
+        return {}
+    rows: dict[int, dict[str, str]] = {}
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows[int(row["epoch"])] = row
+    ordered = [rows[epoch] for epoch in sorted(rows)]
+    columns = ordered[0].keys() if ordered else []
+    return {name: [_number(row[name]) for row in ordered] for name in columns}
+
+
+def _number(text: str) -> float:
+    """CSVLogger writes 'NA' for a metric missing from an epoch."""
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def plot_history(history: dict[str, list[float]], path: Path) -> None:
+    """Loss and metric curves per epoch, training and validation side by side."""
+    if not history:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in history if n != "epoch" and not n.startswith("val_") and n != "lr"]
+    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.2), squeeze=False)
+    epochs = [int(e) + 1 for e in history.get("epoch", range(len(history[names[0]])))]
+    for axis, name in zip(axes[0], names):
+        axis.plot(epochs, history[name], label="train")
+        if f"val_{name}" in history:
+            axis.plot(epochs, history[f"val_{name}"], label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
