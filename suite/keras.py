@@ -10,7 +10,31 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+
+
+def _import_quietly():
+    """Import TensorFlow with C++ start-up chatter (absl, CUDA probing on CPU machines) silenced.
+
+    Those lines go straight to file descriptor 2 and would break the CLI's one-line errors.
+    Set RNN_SUITE_TF_LOGS=1 to see them. Python exceptions still surface after the redirect ends.
+    """
+    if os.environ.get("RNN_SUITE_TF_LOGS") == "1":
+        import tensorflow, tf_keras  # noqa: E401
+
+        return tensorflow, tf_keras
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow, tf_keras  # noqa: E401
+
+        tensorflow.config.list_physical_devices()  # probe devices now, while silenced
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tensorflow, tf_keras
+
+
+tf, keras = _import_quietly()
 
 __all__ = ["tf", "keras"]
