@@ -1,4 +1,7 @@
-"""Recurrent cell kinds: the name users pass as ``cell=`` and the Keras layer behind it."""
+"""Recurrent cell kinds: the name users pass as ``cell=`` and the Keras layer behind it.
+
+Each module in this package registers its cells on import, so a new cell is one new file here.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,13 +24,6 @@ def register_cell(kind: CellKind) -> CellKind:
     return CELLS.register(kind.name)(kind)
 
 
-register_cell(CellKind("simple", keras.layers.SimpleRNN, ("h",)))
-register_cell(CellKind("gru", keras.layers.GRU, ("h",)))
-register_cell(CellKind("lstm", keras.layers.LSTM, ("h", "c")))
-
-RECURRENT_LAYER_CLASSES = tuple(CELLS.get(name).layer_class for name in CELLS)
-
-
 def cell_kind_of(layer: keras.layers.Layer) -> CellKind | None:
     """The registered kind of a recurrent layer, or None for any other layer."""
     for name in CELLS:
@@ -35,3 +31,14 @@ def cell_kind_of(layer: keras.layers.Layer) -> CellKind | None:
         if type(layer) is kind.layer_class:
             return kind
     return None
+
+
+def _load_cell_modules() -> None:
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_load_cell_modules()
