@@ -33,6 +33,8 @@ RECURRENT_OPS = {"GRU", "LSTM", "RNN"}
 FORBIDDEN_OPS = {"Loop", "Scan", "If"}
 # Initializers smaller than this (biases, shape constants) stay float32: int8 would save little.
 MIN_QUANTIZED_ELEMENTS = 256
+# Known weights (recurrent W/R, MatMul, Conv, embedding tables) are int8 from this size on.
+MIN_WEIGHT_ELEMENTS = 16
 INT8_MAX = 127.0
 # Keras SimpleRNN activation -> ONNX RNN activation name.
 ONNX_RNN_ACTIVATIONS = {"tanh": "Tanh", "relu": "Relu", "sigmoid": "Sigmoid"}
@@ -203,7 +205,7 @@ def _quantize_symmetric(array: np.ndarray, axis: int | None) -> tuple[np.ndarray
 
 
 def weight_only_int8(proto: onnx.ModelProto, min_elements: int = MIN_QUANTIZED_ELEMENTS) -> int:
-    """Store every remaining large float32 initializer as int8 behind a DequantizeLinear node.
+    """Store every remaining weight (and any other large float32 initializer) as int8 behind DequantizeLinear.
 
     Returns the number of initializers converted.
     """
@@ -214,9 +216,9 @@ def weight_only_int8(proto: onnx.ModelProto, min_elements: int = MIN_QUANTIZED_E
         if init.data_type != onnx.TensorProto.FLOAT or not consumers.get(init.name):
             continue
         array = numpy_helper.to_array(init)
-        if array.size < min_elements:
-            continue
         axis, flatten = _quantization_layout(consumers[init.name], array.shape)
+        if array.size < (MIN_WEIGHT_ELEMENTS if axis is not None else min_elements):
+            continue
         stored = array.reshape(-1, array.shape[-1]) if flatten else array
         quantized, scale = _quantize_symmetric(stored, axis)
         base = init.name.replace(":", "_").replace("/", "_")

@@ -1,0 +1,194 @@
+"""ONNX export: native recurrent ops (never Loop), checker, parity with Keras, int8 size, step models."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from export.onnx_export import FORBIDDEN_OPS, RECURRENT_OPS, to_onnx
+from export.report import size_bound
+from export.runtime import Runtime, StreamingRuntime
+from suite.keras import keras
+from suite.streaming import step_model
+from tests.export_toy_models import CLASSES, MODEL_BUILDERS, model_data, trained_model
+
+HELD_OUT = 200
+CALIBRATION = 64
+# Native op(s) each toy model kind must turn into.
+EXPECTED_RECURRENT_OPS = {
+    "gru": {"GRU": 1}, "lstm": {"LSTM": 1}, "simple_rnn": {"RNN": 1}, "bidirectional_gru": {"GRU": 1},
+    "cnn_gru": {"GRU": 1}, "encoder_decoder": {"GRU": 2},
+}
+FLOAT_TOLERANCE = 1e-4
+MIN_INT8_AGREEMENT = 0.97
+STEP_KINDS = ["gru", "lstm", "simple_rnn", "cnn_gru"]
+# float16 and dynamic on every kind cost ~25 s more: the default run covers them on the GRU.
+SLOW_MODES = [pytest.param(kind, mode, marks=() if kind == "gru" else pytest.mark.slow)
+              for kind in MODEL_BUILDERS for mode in ("float16", "dynamic")]
+
+
+def _as_list(inputs) -> list[np.ndarray]:
+    return list(inputs) if isinstance(inputs, list) else [inputs]
+
+
+def _run_onnx(model: keras.Model, path: str, inputs) -> np.ndarray:
+    runtime = Runtime(path)
+    names = [t.name.split(":")[0] for t in model.inputs]
+    return runtime.run_named(dict(zip(names, _as_list(inputs))))[0]
+
+
+def _export(kind: str, quantize: str, tmp_path) -> tuple[dict, onnx.ModelProto]:
+    model = trained_model(kind)
+    calibration = model_data(kind, CALIBRATION, seed=2)[0]
+    info = to_onnx(model, tmp_path / f"{kind}_{quantize}.onnx", quantize, representative=calibration)
+    return info, onnx.load(info["path"])
+
+
+def _step_model_of(model: keras.Model) -> keras.Model:
+    """step_model of a copy: step_model calls the model's layers again, and the trained models are
+    shared by the whole test session (a second step_model of the same model would fail)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return step_model(copy)
+
+
+def _recurrent_weight_types(proto: onnx.ModelProto) -> list[int]:
+    """Element type stored for each recurrent W and R (following a DequantizeLinear/Reshape/Cast chain)."""
+    initializers = {i.name: i for i in proto.graph.initializer}
+    producers = {out: node for node in proto.graph.node for out in node.output}
+    types = []
+    for node in proto.graph.node:
+        if node.op_type not in RECURRENT_OPS:
+            continue
+        for name in node.input[1:3]:
+            while name not in initializers:
+                name = producers[name].input[0]
+            types.append(initializers[name].data_type)
+    return types
+
+
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+@pytest.mark.parametrize("kind", list(MODEL_BUILDERS))
+def test_export_uses_native_recurrent_ops_and_agrees_with_keras(kind, quantize, tmp_path):
+    info, proto = _export(kind, quantize, tmp_path)
+    onnx.checker.check_model(proto)
+    assert max(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")) >= 17
+    assert not FORBIDDEN_OPS & set(info["op_counts"]), info["op_counts"]
+    for op, count in EXPECTED_RECURRENT_OPS[kind].items():
+        assert info["op_counts"].get(op) == count, info["op_counts"]
+
+    model = trained_model(kind)
+    inputs, targets = model_data(kind, HELD_OUT, seed=1)
+    expected = model.predict(inputs, verbose=0)
+    exported = _run_onnx(model, info["path"], inputs)
+    agreement = np.mean(exported.argmax(-1) == expected.argmax(-1))
+    assert np.mean(exported.argmax(-1) == targets) > 0.8  # the task is learned (chance is 1/CLASSES)
+    if quantize == "none":
+        assert np.abs(exported - expected).max() < FLOAT_TOLERANCE
+        assert agreement == 1.0
+    else:
+        assert agreement >= MIN_INT8_AGREEMENT, agreement
+        # Mean, not max: one borderline sample flipping class moves its probabilities by ~1.
+        assert np.abs(exported - expected).mean() < 0.02
+        assert set(_recurrent_weight_types(proto)) == {onnx.TensorProto.INT8}
+        assert info["bytes"] <= size_bound(info["params"], 0, step_model=True)
+
+
+def test_bidirectional_gru_is_one_bidirectional_node(tmp_path):
+    _, proto = _export("bidirectional_gru", "none", tmp_path)
+    (gru,) = [n for n in proto.graph.node if n.op_type == "GRU"]
+    attributes = {a.name: a for a in gru.attribute}
+    assert attributes["direction"].s == b"bidirectional"
+    assert attributes["linear_before_reset"].i == 1  # Keras reset_after=True
+
+
+@pytest.mark.parametrize("kind,quantize", SLOW_MODES)
+def test_float16_and_dynamic_modes(kind, quantize, tmp_path):
+    info, proto = _export(kind, quantize, tmp_path)
+    float_info, _ = _export(kind, "none", tmp_path)
+    onnx.checker.check_model(proto)
+    assert not FORBIDDEN_OPS & set(info["op_counts"])
+    model = trained_model(kind)
+    inputs, _ = model_data(kind, HELD_OUT, seed=1)
+    expected = model.predict(inputs, verbose=0)
+    exported = _run_onnx(model, info["path"], inputs)
+    assert np.mean(exported.argmax(-1) == expected.argmax(-1)) >= MIN_INT8_AGREEMENT
+    if quantize == "float16":
+        assert np.abs(exported - expected).max() < 1e-2
+        assert onnx.TensorProto.FLOAT16 in set(_recurrent_weight_types(proto))
+    else:
+        assert set(_recurrent_weight_types(proto)) == {onnx.TensorProto.INT8}
+        assert info["bytes"] < float_info["bytes"]
+
+
+def test_keyword_spotting_sized_gru_int8_stores_each_weight_once(tmp_path):
+    """GRU(64) over 49 x 40 features, 12 classes: float ~4 bytes/param, int8 about 1.2."""
+    inputs = keras.Input((49, 40), name="x")
+    hidden = keras.layers.GRU(64, name="gru")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(12, activation="softmax", name="scores")(hidden))
+    calibration = np.random.default_rng(0).normal(size=(32, 49, 40)).astype(np.float32)
+    float_info = to_onnx(model, tmp_path / "kws.onnx")
+    int8_info = to_onnx(model, tmp_path / "kws_int8.onnx", "int8", representative=calibration)
+    params = model.count_params()
+    assert params == 3 * 64 * (40 + 64) + 2 * 3 * 64 + 64 * 12 + 12
+    assert float_info["bytes"] > 4 * params
+    assert int8_info["bytes"] <= size_bound(params, 0, step_model=True)
+    assert int8_info["bytes_per_param"] < 1.5
+    expected = model.predict(calibration, verbose=0)
+    exported = Runtime(int8_info["path"]).run(calibration)[0]
+    assert np.abs(exported - expected).max() < 0.05
+    assert np.mean(exported.argmax(-1) == expected.argmax(-1)) >= 0.9
+
+
+@pytest.mark.parametrize("kind", STEP_KINDS)
+def test_step_model_streams_like_the_sequence_model(kind, tmp_path):
+    model = trained_model(kind)
+    step = _step_model_of(model)
+    info = to_onnx(step, tmp_path / f"step_{kind}.onnx")
+    state_count = len(step.inputs) - 1
+    assert info["inputs"] == ["x"] + [f"state_in_{i}" for i in range(state_count)]
+    assert info["outputs"][1:] == [f"state_out_{i}" for i in range(state_count)]
+    recurrent = [n for n in onnx.load(info["path"]).graph.node if n.op_type in RECURRENT_OPS]
+    assert len(recurrent) == 1 and recurrent[0].input[5]  # initial_h is wired to state_in_0
+    assert not FORBIDDEN_OPS & set(info["op_counts"])
+
+    sequences, _ = model_data(kind, 16, seed=1)
+    expected = model.predict(sequences, verbose=0)
+    runtime = StreamingRuntime(info["path"])
+    streamed = np.stack([runtime.run_sequence(sequence)[-1] for sequence in sequences])
+    assert np.abs(streamed - expected).max() < FLOAT_TOLERANCE
+
+
+def test_int8_step_model_streams_within_tolerance(tmp_path):
+    model = trained_model("gru")
+    step = _step_model_of(model)
+    float_runtime = StreamingRuntime(to_onnx(step, tmp_path / "step.onnx")["path"])
+    sequences, targets = model_data("gru", 64, seed=1)
+    # Calibration frames with the states the float step model reaches at them.
+    frames, states = [], []
+    for sequence in sequences[:16]:
+        float_runtime.reset()
+        for frame in sequence:
+            frames.append(frame[None])
+            states.append(float_runtime.states["state_in_0"][0])
+            float_runtime.step(frame)
+    info = to_onnx(step, tmp_path / "step_int8.onnx", "int8",
+                   representative=[np.stack(frames), np.stack(states)])
+    assert info["bytes"] <= size_bound(info["params"], 0, step_model=True)
+    runtime = StreamingRuntime(info["path"])
+    streamed = np.stack([runtime.run_sequence(sequence)[-1] for sequence in sequences])
+    expected = model.predict(sequences, verbose=0)
+    assert np.mean(streamed.argmax(-1) == expected.argmax(-1)) >= MIN_INT8_AGREEMENT
+    assert np.mean(streamed.argmax(-1) == targets) > 1.0 / CLASSES + 0.4
+
+
+def test_simple_rnn_becomes_onnx_rnn_with_keras_weights(tmp_path):
+    model = trained_model("simple_rnn")
+    proto = onnx.load(to_onnx(model, tmp_path / "rnn.onnx")["path"])
+    (node,) = [n for n in proto.graph.node if n.op_type == "RNN"]
+    initializers = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
+    kernel, recurrent, bias = model.get_layer("rnn").get_weights()
+    np.testing.assert_array_equal(initializers[node.input[1]][0], kernel.T)
+    np.testing.assert_array_equal(initializers[node.input[2]][0], recurrent.T)
+    np.testing.assert_array_equal(initializers[node.input[3]][0][: len(bias)], bias)
