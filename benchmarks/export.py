@@ -1,0 +1,260 @@
+"""Export benchmark: sizes, batch-1 latency and FLOP efficiency of TFLite and ONNX exports.
+
+    python benchmarks/export.py [--saved-models saved_models] [--json results.json] [--skip-saved]
+
+One table per model directory in saved_models/ plus a reference keyword-spotting-sized GRU(64)
+(49 steps x 40 features, 12 classes, random weights). All runtimes use one thread. The FLOP limit
+is the time the model's FLOPs take at the one-core float32 matmul peak measured here with numpy.
+"""
+from __future__ import annotations
+
+import os
+
+# One core for every runtime and for the numpy peak, set before numpy/TF load their thread pools.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                  "TF_NUM_INTEROP_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from export.onnx_export import to_onnx  # noqa: E402
+from export.report import median_latency_s  # noqa: E402
+from export.runtime import Runtime  # noqa: E402
+from export.tflite import to_tflite  # noqa: E402
+from suite.atomic import write_text  # noqa: E402
+from suite.keras import keras, tf  # noqa: E402
+
+REFERENCE_STEPS, REFERENCE_FEATURES, REFERENCE_CLASSES, REFERENCE_UNITS = 49, 40, 12, 64
+CALIBRATION_SAMPLES = 64
+PEAK_MATRIX = 512  # float32 matmul size for the one-core peak (fits cache-friendly BLAS kernels)
+PEAK_REPEATS = 20
+EXPORTS = [("tflite", "none"), ("tflite", "int8"), ("onnx", "none"), ("onnx", "int8")]
+ROW_NAMES = {("tflite", "none"): "TFLite float", ("tflite", "int8"): "TFLite int8",
+             ("onnx", "none"): "ONNX float", ("onnx", "int8"): "ONNX int8"}
+
+
+# ---------------------------------------------------------------- FLOPs (multiply-add = 2 FLOPs)
+
+def _steps(shape) -> int:
+    return int(shape[1]) if len(shape) >= 3 and shape[1] is not None else 1
+
+
+def _recurrent_flops(layer, gates: int) -> int:
+    units, features = layer.units, int(layer.input_shape[-1])
+    return 2 * gates * units * (features + units) * _steps(layer.input_shape)
+
+
+def _dense_flops(layer) -> int:
+    positions = int(np.prod([d for d in layer.input_shape[1:-1] if d is not None] or [1]))
+    return 2 * int(layer.input_shape[-1]) * layer.units * positions
+
+
+def _conv_flops(layer) -> int:
+    kernel = layer.get_weights()[0]
+    positions = int(np.prod([d for d in layer.output_shape[1:-1] if d is not None]))
+    return 2 * kernel.size * positions
+
+
+def _attention_flops(layer) -> int:
+    query, value = layer.input_shape[0], layer.input_shape[1]
+    return 2 * 2 * _steps(query) * _steps(value) * int(query[-1])  # scores, then weighted sum
+
+
+def _time_distributed_flops(layer) -> int:
+    inner = layer.layer
+    if not hasattr(inner, "input_shape"):
+        return 0
+    return layer_flops(inner) * _steps(layer.input_shape)
+
+
+def _bidirectional_flops(layer) -> int:
+    return layer_flops(layer.forward_layer) + layer_flops(layer.backward_layer)
+
+
+FLOP_COUNTERS = {
+    keras.layers.GRU: lambda layer: _recurrent_flops(layer, 3),
+    keras.layers.LSTM: lambda layer: _recurrent_flops(layer, 4),
+    keras.layers.SimpleRNN: lambda layer: _recurrent_flops(layer, 1),
+    keras.layers.Dense: _dense_flops,
+    keras.layers.Conv1D: _conv_flops,
+    keras.layers.Conv2D: _conv_flops,
+    keras.layers.Attention: _attention_flops,
+    keras.layers.AdditiveAttention: _attention_flops,
+    keras.layers.TimeDistributed: _time_distributed_flops,
+    keras.layers.Bidirectional: _bidirectional_flops,
+}
+
+
+def layer_flops(layer) -> int:
+    """Matrix FLOPs of one layer at batch 1 (elementwise gate math is ignored: it is a few percent)."""
+    counter = FLOP_COUNTERS.get(type(layer))
+    return int(counter(layer)) if counter else 0
+
+
+def model_flops(model: keras.Model) -> int:
+    return sum(layer_flops(layer) for layer in model.layers)
+
+
+def one_core_peak_flops() -> float:
+    """Best float32 GFLOP/s of a numpy matmul on one thread, in FLOP/s."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(PEAK_MATRIX, PEAK_MATRIX)).astype(np.float32)
+    b = rng.normal(size=(PEAK_MATRIX, PEAK_MATRIX)).astype(np.float32)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(PEAK_REPEATS))
+    return 2 * PEAK_MATRIX ** 3 / best
+
+
+def _timed(call) -> float:
+    begin = time.perf_counter()
+    call()
+    return time.perf_counter() - begin
+
+
+# ---------------------------------------------------------------- models
+
+def reference_model() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((REFERENCE_STEPS, REFERENCE_FEATURES), name="x")
+    hidden = keras.layers.GRU(REFERENCE_UNITS, name="gru")(inputs)
+    outputs = keras.layers.Dense(REFERENCE_CLASSES, activation="softmax", name="scores")(hidden)
+    return keras.Model(inputs, outputs, name="kws_gru64")
+
+
+def _random_inputs(model: keras.Model, count: int, steps: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    arrays = []
+    for tensor in model.inputs:
+        shape = [count] + [steps if d is None else int(d) for d in tensor.shape[1:]]
+        if tensor.dtype.is_integer:
+            arrays.append(rng.integers(0, 8, size=shape).astype(tensor.dtype.as_numpy_dtype))
+        else:
+            arrays.append(rng.normal(size=shape).astype(np.float32))
+    return arrays
+
+
+def saved_models(folder: Path) -> list[tuple[str, keras.Model, list[np.ndarray], str]]:
+    """(name, model, calibration inputs, data source) for each model directory under ``folder``."""
+    from export.calibration import get_dataset
+    from suite.errors import UserError
+    from suite.modeldir import load_model_dir
+
+    found = []
+    for model_dir in sorted(p.parent for p in folder.glob("*/model.keras")):
+        model, config = load_model_dir(model_dir)
+        try:
+            inputs, _ = get_dataset(config, "calibration", CALIBRATION_SAMPLES)
+            inputs, source = (list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]), "app data"
+        except UserError as error:
+            inputs, source = _random_inputs(model, CALIBRATION_SAMPLES, REFERENCE_STEPS), f"random ({error})"
+        found.append((model_dir.name, model, inputs, source))
+    return found
+
+
+# ---------------------------------------------------------------- measurement
+
+def _sequence_length(model: keras.Model, inputs: list[np.ndarray]) -> int | None:
+    first = model.inputs[0]
+    return int(inputs[0].shape[1]) if len(first.shape) >= 3 and first.shape[1] is None else None
+
+
+def _export(model, inputs, folder: Path, fmt: str, quantize: str) -> dict:
+    path = folder / f"{model.name}_{quantize}.{fmt}"
+    representative = inputs if len(inputs) > 1 else inputs[0]
+    sequence_length = _sequence_length(model, inputs)
+    if fmt == "tflite":
+        return to_tflite(model, path, quantize, representative=representative, sequence_length=sequence_length)
+    return to_onnx(model, path, quantize, representative=representative, sequence_length=sequence_length)
+
+
+def benchmark_model(name: str, model: keras.Model, inputs: list[np.ndarray], peak: float, folder: Path) -> dict:
+    sample = [array[:1] for array in inputs]
+    keras_args = sample if len(sample) > 1 else sample[0]
+    keras_s = median_latency_s(lambda: model(keras_args, training=False))
+    reference = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+    names = [t.name.split(":")[0] for t in model.inputs]
+    flops = model_flops(model)
+    rows = []
+    for fmt, quantize in EXPORTS:
+        try:
+            info = _export(model, inputs, folder, fmt, quantize)
+        except Exception as error:  # one failing export should not hide the other rows
+            rows.append({"name": ROW_NAMES[(fmt, quantize)], "error": str(error).splitlines()[0][:120]})
+            continue
+        runtime = Runtime(info["path"], num_threads=1)
+        feeds = dict(zip(names, sample))
+        seconds = median_latency_s(lambda: runtime.run_named(feeds))
+        outputs = runtime.run_named(dict(zip(names, inputs)))[0]
+        rows.append({
+            "name": ROW_NAMES[(fmt, quantize)], "bytes": info["bytes"], "bytes_per_param": info["bytes_per_param"],
+            "latency_us": seconds * 1e6, "speedup_vs_keras": keras_s / seconds,
+            "max_abs_diff": float(np.abs(outputs - reference).max()),
+            "argmax_agreement": float(np.mean(outputs.argmax(-1) == reference.argmax(-1))),
+            "ops": info["ops"],
+        })
+    flop_limit_s = flops / peak
+    int8 = next((r for r in rows if r["name"] == "TFLite int8" and "latency_us" in r), None)
+    return {
+        "model": name, "params": int(model.count_params()), "flops": flops, "keras_latency_us": keras_s * 1e6,
+        "flop_limit_us": flop_limit_s * 1e6,
+        "tflite_int8_over_flop_limit": (int8["latency_us"] / 1e6 / flop_limit_s) if int8 and flops else None,
+        "rows": rows,
+    }
+
+
+def format_table(result: dict, source: str) -> str:
+    lines = [f"## {result['model']}  ({result['params']:,} params, {result['flops'] / 1e6:.2f} MFLOP per inference, "
+             f"inputs: {source})",
+             f"{'runtime':<13} {'bytes':>9} {'B/param':>8} {'latency us':>11} {'vs Keras':>9} "
+             f"{'max diff':>9} {'agree':>6}",
+             f"{'Keras model(x)':<13} {'':>9} {'':>8} {result['keras_latency_us']:>11.0f} {'1x':>9}"]
+    for row in result["rows"]:
+        if "error" in row:
+            lines.append(f"{row['name']:<13} failed: {row['error']}")
+            continue
+        lines.append(f"{row['name']:<13} {row['bytes']:>9,} {row['bytes_per_param']:>8.2f} {row['latency_us']:>11.1f} "
+                     f"{row['speedup_vs_keras']:>8.0f}x {row['max_abs_diff']:>9.2g} {row['argmax_agreement']:>6.1%}")
+    if result["tflite_int8_over_flop_limit"] is not None:
+        lines.append(f"FLOP limit at the one-core peak: {result['flop_limit_us']:.1f} us; TFLite int8 takes "
+                     f"{result['tflite_int8_over_flop_limit']:.1f}x that")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saved-models", default="saved_models", help="folder of model directories")
+    parser.add_argument("--skip-saved", action="store_true", help="only the reference GRU(64) model")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    peak = one_core_peak_flops()
+    print(f"one-core float32 peak (numpy {PEAK_MATRIX}x{PEAK_MATRIX} matmul, 1 thread): {peak / 1e9:.1f} GFLOP/s\n")
+    reference = reference_model()
+    models = [(reference.name, reference, _random_inputs(reference, CALIBRATION_SAMPLES, REFERENCE_STEPS),
+               "random normal, random weights")]
+    folder = Path(args.saved_models)
+    if not args.skip_saved and folder.is_dir():
+        models += saved_models(folder)
+    results = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, model, inputs, source in models:
+            result = benchmark_model(name, model, inputs, peak, Path(scratch))
+            result["inputs"] = source
+            results.append(result)
+            print(format_table(result, source) + "\n", flush=True)
+    if args.json:
+        write_text(args.json, json.dumps({"peak_flops": peak, "models": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
