@@ -17,8 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -163,13 +164,41 @@ def render_clip(spec: ClipSpec) -> np.ndarray:
     return clip * (spec.peak / np.max(np.abs(clip)))
 
 
-def render_word(job: tuple[list[ClipSpec], str]) -> int:
-    """Worker: write one word's clips into the temp folder; returns how many were written."""
-    specs, folder = job
+def write_clips(specs: list[ClipSpec], folder: str) -> None:
     for spec in specs:
         target = Path(folder) / spec.relative_path
         target.parent.mkdir(parents=True, exist_ok=True)
         write_wav(target, render_clip(spec))
+
+
+def render_word(job: tuple[list[ClipSpec], str]) -> int:
+    """Worker: write one word's clips into the temp folder; returns how many were written.
+
+    libespeak-ng segfaults on a few voice/prosody combinations (seen: variant "rob", pitch 15,
+    range 90), which would kill a pool worker and hang the pool. So the clips are spoken in a forked
+    child; when it dies, the clip it died on is spoken again with default prosody, and the rest
+    continue in a fresh child. The crash is deterministic, so the files still depend only on the seed.
+    """
+    specs, folder = list(job[0]), job[1]
+    start, retried = 0, set()
+    while start < len(specs):
+        pid = os.fork()
+        if pid == 0:  # child: speak, then leave without running the parent's cleanup
+            code = 0
+            try:
+                write_clips(specs[start:], folder)
+            except BaseException:  # noqa: BLE001 (reported through the exit code)
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if status == 0:
+            break
+        failed = next(i for i in range(start, len(specs)) if not (Path(folder) / specs[i].relative_path).exists())
+        if failed in retried:
+            raise RuntimeError(f"espeak-ng crashed twice on {specs[failed]}")
+        retried.add(failed)
+        specs[failed] = replace(specs[failed], prosody=synth.Prosody())
+        start = failed
     return len(specs)
 
 

@@ -1,0 +1,77 @@
+"""Named presets for the keyword spotter: the model, its training, and the generated data it trains on.
+
+GRU presets: ``build_model("many_to_one", input_shape=(49, 40), output_size=12, cell="gru", ...)`` on
+log-mel frames. CRNN presets: ``build_model("cnn_rnn", input_shape=(49, 10, 4, 1), ...)``: the suite has
+no 1-D convolution topology, so each frame's 40 mel bins are folded into a 10 x 4 "image" (row r holds
+bins 4r..4r+3); the convolutions are per frame (TimeDistributed), so the model still streams.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.speech.features import NUM_FRAMES, NUM_MEL_BINS
+from apps.speech.labels import LABELS
+from suite.training import TrainConfig
+
+TOPOLOGIES = ("many_to_one", "cnn_rnn")
+CRNN_FRAME_LAYOUT = (10, 4, 1)  # 40 mel bins folded for the per-frame 2-D convolutions (two 2x2 pools fit)
+
+
+@dataclass(frozen=True)
+class SpeechConfig:
+    # model
+    topology: str = "many_to_one"
+    units: int = 64
+    layers: int = 1
+    dropout: float = 0.0
+    conv_filters: tuple[int, ...] = (16, 32)  # cnn_rnn only
+    # training (the TrainConfig fields the app exposes)
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    schedule: str = "cosine"
+    early_stopping_patience: int = 0
+    seed: int = 0
+    # data: what train generates with make-data when it gets no --data, and how the splits are sampled
+    per_word: int = 400
+    data_seed: int = 0
+    unknown_fraction: float = 1.0  # unknown examples per keyword example (Google's script uses 0.1)
+    silence_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.topology not in TOPOLOGIES:
+            raise ValueError(f"topology must be one of {TOPOLOGIES}, got {self.topology!r}")
+        if self.units < 1 or self.layers < 1:
+            raise ValueError(f"units and layers must be >= 1, got units={self.units}, layers={self.layers}")
+        if self.per_word < 3:
+            raise ValueError(f"per_word must be >= 3 (one clip per held-out split), got {self.per_word}")
+        for name in ("unknown_fraction", "silence_fraction"):
+            if not 0.0 <= getattr(self, name) <= 5.0:
+                raise ValueError(f"{name} must be in [0, 5], got {getattr(self, name)}")
+        self.train_config()  # validates the training fields too
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                           schedule=self.schedule, early_stopping_patience=self.early_stopping_patience,
+                           seed=self.seed)
+
+    def model_kwargs(self) -> dict:
+        """The ``build_model`` keyword arguments (saved as config.json "model")."""
+        recurrent = {"cell": "gru", "units": self.units, "layers": self.layers, "dropout": self.dropout,
+                     "output_size": len(LABELS)}
+        if self.topology == "cnn_rnn":
+            return {"input_shape": [NUM_FRAMES, *CRNN_FRAME_LAYOUT], "conv_filters": list(self.conv_filters),
+                    **recurrent}
+        return {"input_shape": [NUM_FRAMES, NUM_MEL_BINS], **recurrent}
+
+
+PRESETS: dict[str, SpeechConfig] = {
+    # seconds: tests and the notebook (<= 30K parameters, as every tiny preset)
+    "tiny": SpeechConfig(units=48, epochs=15, per_word=40),
+    # the shipped model: GRU(64), 21K parameters, ~10 minutes of CPU
+    "small": SpeechConfig(units=64, epochs=20),
+    "base": SpeechConfig(units=128, layers=2, epochs=30, dropout=0.1, per_word=600),
+    # CRNN: per-frame convolutions over the mel bins, then a GRU
+    "crnn_small": SpeechConfig(topology="cnn_rnn", units=64, conv_filters=(16, 32), epochs=20),
+}
+DEFAULT_PRESET = "small"
