@@ -1,5 +1,5 @@
 """``python -m apps.music COMMAND``: importing a command module registers its command."""
-from apps.music import prepare_data  # noqa: F401  (registers prepare-data)
+from apps.music import evaluate, export, generate, prepare_data, train  # noqa: F401  (register their commands)
 from apps.music.cli import app
 
 raise SystemExit(app.main())

@@ -1,0 +1,190 @@
+"""Melody generation: next-event scorers, sampling (temperature, top-k) and beam search.
+
+A scorer gives P(next event) for a batch of event histories and carries whatever it needs between
+steps in a ``ScorerState``:
+
+- ``StepScorer`` (basic, lookback): the stateful step model (``suite.streaming.step_model``) run
+  by a compiled step function; the state is the recurrent state, so each new event costs one step
+  and a melody costs time linear in its length.
+- ``WindowScorer`` (attention): the attention model cannot be streamed, so each step recomputes
+  the sequence model over the last ``attention_window`` events: still linear in the length, with a
+  constant ``attention_window`` times larger.
+
+Beam search follows Magenta's melody_rnn: each iteration every beam branches into
+``BRANCH_FACTOR`` sampled continuations of ``STEPS_PER_ITERATION`` events, and the ``beam`` most
+likely (by the model's log-likelihood) survive. Pure argmax beams repeat one note forever.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from apps.music.model import MelodyModel, model_inputs
+
+BRANCH_FACTOR = 2
+STEPS_PER_ITERATION = 4  # one quarter note per beam iteration
+PROBABILITY_FLOOR = 1e-12
+
+
+@dataclass
+class ScorerState:
+    """Event histories (B, T) and the recurrent states of each row."""
+
+    histories: np.ndarray
+    states: list = field(default_factory=list)
+
+    def select(self, rows: np.ndarray) -> "ScorerState":
+        return ScorerState(self.histories[rows], [state[rows] for state in self.states])
+
+
+class StepScorer:
+    """P(next event) from the stateful step model, one compiled call per event."""
+
+    def __init__(self, melody: MelodyModel) -> None:
+        from suite.streaming import compiled_step, step_model
+
+        self.music = melody.music
+        self.step = step_model(melody.model)
+        self.run = compiled_step(self.step)
+
+    def step_input(self, histories: np.ndarray) -> np.ndarray:
+        if not self.music.lookback:
+            return histories[:, -1:].astype(np.int32)
+        from apps.music.lookback import features_np
+
+        step = histories.shape[1] - 1
+        return np.stack([features_np(row, step) for row in histories])[:, None, :]
+
+    def _advance(self, histories: np.ndarray, states: list) -> tuple[np.ndarray, list]:
+        from suite.keras import tf
+
+        output, new_states = self.run(tf.constant(self.step_input(histories)), [tf.constant(s) for s in states])
+        return output.numpy()[:, 0].astype(np.float64), [s.numpy() for s in new_states]
+
+    def start(self, histories: np.ndarray) -> tuple[np.ndarray, ScorerState]:
+        """Feed the histories (B, T >= 1) event by event; P(next) after the last one."""
+        from suite.streaming import initial_states
+
+        states = initial_states(self.step, len(histories))
+        for length in range(1, histories.shape[1] + 1):
+            probabilities, states = self._advance(histories[:, :length], states)
+        return probabilities, ScorerState(histories, states)
+
+    def advance(self, state: ScorerState, events: np.ndarray) -> tuple[np.ndarray, ScorerState]:
+        histories = np.concatenate([state.histories, events[:, None]], axis=1)
+        probabilities, states = self._advance(histories, state.states)
+        return probabilities, ScorerState(histories, states)
+
+
+class WindowScorer:
+    """P(next event) from the sequence model over the last ``attention_window`` events (not streamable)."""
+
+    def __init__(self, melody: MelodyModel) -> None:
+        from suite.keras import tf
+
+        self.music = melody.music
+        self.window = melody.music.attention_window
+        self.predict = tf.function(lambda x: melody.model(x, training=False), reduce_retracing=True)
+
+    def _next(self, histories: np.ndarray) -> np.ndarray:
+        from suite.keras import tf
+
+        recent = histories[:, -self.window:]
+        inputs = np.zeros((len(histories), self.window), np.int32)  # one shape: one trace
+        inputs[:, :recent.shape[1]] = recent  # right padding: causal attention never sees it
+        outputs = self.predict(tf.constant(model_inputs(self.music, inputs))).numpy()
+        return outputs[:, recent.shape[1] - 1].astype(np.float64)
+
+    def start(self, histories: np.ndarray) -> tuple[np.ndarray, ScorerState]:
+        return self._next(histories), ScorerState(histories)
+
+    def advance(self, state: ScorerState, events: np.ndarray) -> tuple[np.ndarray, ScorerState]:
+        histories = np.concatenate([state.histories, events[:, None]], axis=1)
+        return self._next(histories), ScorerState(histories)
+
+
+def make_scorer(melody: MelodyModel) -> Any:
+    return StepScorer(melody) if melody.music.streamable else WindowScorer(melody)
+
+
+# ------------------------------------------------------------------------------------ sampling
+
+
+def adjust(probabilities: np.ndarray, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
+    """Rows of probabilities sharpened/flattened by ``temperature`` and cut to the ``top_k`` best."""
+    logits = np.log(np.maximum(probabilities, PROBABILITY_FLOOR)) / temperature
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = np.sort(logits, axis=-1)[:, -top_k][:, None]
+        logits = np.where(logits >= kth, logits, -np.inf)
+    logits -= logits.max(axis=-1, keepdims=True)
+    weights = np.exp(logits)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def sample_rows(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One event per row, by inverse-CDF sampling (one uniform draw per row: reproducible by seed)."""
+    cumulative = np.cumsum(probabilities, axis=-1)
+    draws = rng.random(len(probabilities))[:, None] * cumulative[:, -1:]
+    return np.minimum((cumulative <= draws).sum(axis=-1), probabilities.shape[-1] - 1)
+
+
+def primer_histories(melody: MelodyModel, primer: np.ndarray | None, count: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """(count, T) starting events: the primer, else a first note drawn from the corpus's first events."""
+    if primer is not None and len(primer):
+        return np.tile(np.asarray(primer, np.int64), (count, 1))
+    first = sample_rows(np.tile(melody.first_event_probabilities, (count, 1)), rng)
+    return first[:, None].astype(np.int64)
+
+
+def sample(melody: MelodyModel, steps: int, primer: np.ndarray | None = None, count: int = 1,
+           temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
+           scorer: Any = None) -> np.ndarray:
+    """``count`` event sequences (count, len(primer) + steps): the primer, then ``steps`` sampled events."""
+    rng = np.random.default_rng(seed)
+    scorer = scorer or make_scorer(melody)
+    histories = primer_histories(melody, primer, count, rng)
+    added = steps - (0 if primer is not None and len(primer) else 1)  # a drawn first note counts as a step
+    probabilities, state = scorer.start(histories)
+    for _ in range(added):
+        events = sample_rows(adjust(probabilities, temperature, top_k), rng)
+        probabilities, state = scorer.advance(state, events)
+    return state.histories
+
+
+def beam_search(melody: MelodyModel, steps: int, beam: int, primer: np.ndarray | None = None,
+                temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
+                scorer: Any = None) -> tuple[np.ndarray, float]:
+    """The most likely of the sampled beams (melody_rnn's beam search) and its log-likelihood."""
+    rng = np.random.default_rng(seed)
+    scorer = scorer or make_scorer(melody)
+    histories = primer_histories(melody, primer, 1, rng)
+    added = steps - (0 if primer is not None and len(primer) else 1)
+    probabilities, state = scorer.start(histories)
+    scores = np.zeros(1)
+    done = 0
+    while done < added:
+        rows = np.repeat(np.arange(len(scores)), BRANCH_FACTOR)
+        probabilities, state, scores = probabilities[rows], state.select(rows), scores[rows]
+        for _ in range(min(STEPS_PER_ITERATION, added - done)):
+            events = sample_rows(adjust(probabilities, temperature, top_k), rng)
+            scores = scores + np.log(np.maximum(probabilities[np.arange(len(events)), events], PROBABILITY_FLOOR))
+            probabilities, state = scorer.advance(state, events)
+            done += 1
+        keep = np.argsort(-scores, kind="stable")[:beam]
+        probabilities, state, scores = probabilities[keep], state.select(keep), scores[keep]
+    return state.histories[0], float(scores[0])
+
+
+def stepwise_log_probs(melody: MelodyModel, events: np.ndarray, scorer: Any = None) -> np.ndarray:
+    """log P(events[t] | events[:t]) for t >= 1, computed step by step by the scorer."""
+    scorer = scorer or make_scorer(melody)
+    events = np.asarray(events, np.int64)
+    probabilities, state = scorer.start(events[None, :1])
+    log_probs = []
+    for event in events[1:]:
+        log_probs.append(np.log(max(probabilities[0, event], PROBABILITY_FLOOR)))
+        probabilities, state = scorer.advance(state, np.array([event]))
+    return np.array(log_probs)

@@ -1,0 +1,261 @@
+"""Melody models: step/sequence scoring parity, sampling controls, seed determinism, generate options, bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from apps.music import generation, model as melody_model
+from apps.music.encoding import FIRST_NOTE_ON, NO_EVENT, NOTE_OFF, Note, VOCAB_SIZE, decode, encode
+from apps.music.presets import STEPS_PER_BAR, resolve
+from tests.music_fixtures import synthetic_tunes, tiny_config, train_tiny
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    return train_tiny(tmp_path_factory.mktemp("music") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def melody(model_dir):
+    return melody_model.load(model_dir)
+
+
+@pytest.fixture(scope="module")
+def scorer(melody):
+    return generation.make_scorer(melody)
+
+
+def run_cli(*argv: str) -> int:
+    from apps.music import evaluate, export, generate, train  # noqa: F401  (register commands)
+    from apps.music.cli import app
+
+    return app.main(list(argv))
+
+
+# ------------------------------------------------------------------ the trained tiny model
+
+
+def test_tiny_model_learns_and_beats_uniform(model_dir):
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["app"] == "music" and config["task"] == "generation" and config["topology"] == "many_to_many"
+    assert config["model"]["vocab_size"] == VOCAB_SIZE and config["model"]["output_size"] == VOCAB_SIZE
+    assert metrics["nll"] < 0.6 * np.log(VOCAB_SIZE)  # uniform guessing: log 39 = 3.66 nats
+    assert metrics["accuracy"] > 0.5  # NO_EVENT alone is about half the events of 8ths and quarters
+    assert metrics["baseline"]["nll"] > 0 and metrics["baseline"]["order"] == 5
+
+
+def test_stepwise_scoring_equals_sequence_scoring(melody, scorer):
+    tune = synthetic_tunes(1, seed=7)[0]
+    sequence_log_probs, _ = melody_model.target_log_probs(melody, [tune])
+    stepwise = generation.stepwise_log_probs(melody, tune, scorer)
+    assert stepwise.shape == (len(tune) - 1,)
+    np.testing.assert_allclose(stepwise, sequence_log_probs, atol=1e-5)
+
+
+@pytest.mark.parametrize("changes", [{"cell": "gru"}, {"lookback": True}])
+def test_stepwise_equals_sequence_for_other_configs(changes):
+    """Untrained weights are enough: the parity is about the step model, not the learning."""
+    config = tiny_config(**changes)
+    model = melody_model.build(config)
+    saved = {"first_event_probabilities": [1.0 / VOCAB_SIZE] * VOCAB_SIZE}
+    melody = melody_model.MelodyModel(model, saved, config)
+    tune = synthetic_tunes(1, seed=8)[0][:70]  # longer than two bars: lookback features engage
+    sequence_log_probs, _ = melody_model.target_log_probs(melody, [tune])
+    np.testing.assert_allclose(generation.stepwise_log_probs(melody, tune), sequence_log_probs, atol=1e-5)
+
+
+def test_lookback_features_numpy_equals_tensorflow():
+    from apps.music.lookback import CONTEXT, FEATURE_SIZE, features_np, features_tf
+
+    tune = synthetic_tunes(1, seed=9)[0][:50].astype(np.int32)
+    padded = np.concatenate([np.full(CONTEXT, -1, np.int32), tune])
+    batch = features_tf(padded, -CONTEXT, CONTEXT).numpy()
+    assert batch.shape == (len(tune), FEATURE_SIZE)
+    for step in (0, 1, 15, 16, 17, 32, 49):
+        np.testing.assert_array_equal(features_np(tune[:step + 1], step), batch[step])
+    # step 16 looks one bar back at step 0; positions 16 = 0b10000 -> low 4 bits all zero -> all -1
+    assert batch[16][VOCAB_SIZE + tune[0]] == 1.0
+    np.testing.assert_array_equal(batch[16][-4:], [-1, -1, -1, -1])
+    np.testing.assert_array_equal(batch[5][-4:], [1, -1, 1, -1])  # 5 = 0b0101, least significant bit first
+
+
+def test_attention_window_scorer_matches_sequence_model_within_window():
+    config = tiny_config(attention="dot", attention_window=40)
+    melody = melody_model.MelodyModel(melody_model.build(config), {}, config)
+    tune = synthetic_tunes(1, seed=10)[0][:40]  # within the window, recomputing is exact
+    sequence_log_probs, _ = melody_model.target_log_probs(melody, [tune])
+    np.testing.assert_allclose(generation.stepwise_log_probs(melody, tune), sequence_log_probs, atol=1e-5)
+
+
+# ------------------------------------------------------------------ sampling controls
+
+
+def test_temperature_and_top_k_adjust_probabilities():
+    probabilities = np.array([[0.5, 0.3, 0.2]])
+    np.testing.assert_allclose(generation.adjust(probabilities), probabilities)
+    sharpened = generation.adjust(probabilities, temperature=0.5)  # p^2 normalised
+    np.testing.assert_allclose(sharpened, [[0.25 / 0.38, 0.09 / 0.38, 0.04 / 0.38]])
+    np.testing.assert_allclose(generation.adjust(probabilities, top_k=2), [[0.625, 0.375, 0.0]])
+
+
+def test_sample_rows_is_inverse_cdf():
+    class FixedDraws:
+        def random(self, size):
+            return np.array([0.1, 0.55, 0.95])[:size]
+
+    probabilities = np.tile([0.5, 0.3, 0.2], (3, 1))
+    np.testing.assert_array_equal(generation.sample_rows(probabilities, FixedDraws()), [0, 1, 2])
+
+
+def test_same_seed_same_melody(melody, scorer):
+    first = generation.sample(melody, 64, count=2, seed=11, scorer=scorer)
+    again = generation.sample(melody, 64, count=2, seed=11, scorer=scorer)
+    other = generation.sample(melody, 64, count=2, seed=12, scorer=scorer)
+    assert first.shape == (2, 64)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_beam_search_score_is_the_model_log_likelihood(melody, scorer):
+    primer = encode([Note(60, 0, 4), Note(64, 4, 8)]).astype(np.int64)
+    events, score = generation.beam_search(melody, 16, 3, primer=primer, seed=5, scorer=scorer)
+    assert len(events) == len(primer) + 16
+    np.testing.assert_array_equal(events[:len(primer)], primer)
+    log_probs = generation.stepwise_log_probs(melody, events, scorer)
+    assert score == pytest.approx(log_probs[len(primer) - 1:].sum(), abs=1e-4)
+    again, _ = generation.beam_search(melody, 16, 3, primer=primer, seed=5, scorer=scorer)
+    np.testing.assert_array_equal(events, again)
+
+
+# ------------------------------------------------------------------ generate command options
+
+
+def generate_json(model_dir, capsys, *argv) -> list[dict]:
+    capsys.readouterr()
+    assert run_cli("generate", "--model", str(model_dir), "--json", *argv) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def read_events(path: Path) -> np.ndarray:
+    from apps.music.midi import read_midi_melody
+
+    return encode(read_midi_melody(path))
+
+
+def test_generate_seed_and_bars(model_dir, tmp_path, capsys):
+    first = generate_json(model_dir, capsys, "--out", str(tmp_path / "a.mid"), "--seed", "4", "--bars", "2")
+    generate_json(model_dir, capsys, "--out", str(tmp_path / "b.mid"), "--seed", "4", "--bars", "2")
+    assert first[0]["events"] == 2 * STEPS_PER_BAR
+    assert (tmp_path / "a.mid").read_bytes() == (tmp_path / "b.mid").read_bytes()
+    assert len(read_events(tmp_path / "a.mid")) <= 2 * STEPS_PER_BAR  # a final rest is not written to MIDI
+
+
+def test_generate_primer_notes_start_the_melody(model_dir, tmp_path, capsys):
+    out = tmp_path / "p.mid"
+    records = generate_json(model_dir, capsys, "--out", str(out), "--primer-notes", "C4 E4 G4", "--bars", "1", "--seed", "1")
+    assert records[0]["events"] == 3 * 4 + STEPS_PER_BAR  # three quarter notes, then one bar
+    notes = decode(read_events(out))
+    assert [note.pitch for note in notes[:2]] == [60, 64] and notes[0] == Note(60, 0, 4)
+    assert notes[2].pitch == 67 and notes[2].start == 8
+
+
+def test_generate_primer_file(model_dir, tmp_path, capsys):
+    from apps.music.midi import write_midi
+
+    primer = tmp_path / "primer.mid"
+    write_midi([Note(67, 0, 2), Note(65, 2, 4), Note(64, 4, 8)], primer)
+    out = tmp_path / "continued.mid"
+    records = generate_json(model_dir, capsys, "--out", str(out), "--primer", str(primer), "--bars", "2", "--seed", "2")
+    assert records[0]["events"] == 8 + 2 * STEPS_PER_BAR
+    assert [note.pitch for note in decode(read_events(out))[:2]] == [67, 65]
+
+
+def test_generate_low_temperature_and_top_k_one_are_near_greedy(model_dir, tmp_path, capsys):
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"greedy{seed}.mid"
+        generate_json(model_dir, capsys, "--out", str(out), "--primer-notes", "D4", "--top-k", "1", "--seed", seed)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]  # top-1 leaves no choice: the seed no longer matters
+    cold = [generate_json(model_dir, capsys, "--out", str(tmp_path / f"cold{seed}.mid"), "--primer-notes", "D4",
+                          "--temperature", "0.01", "--seed", seed) for seed in ("1", "2")]
+    assert (tmp_path / "cold1.mid").read_bytes() == (tmp_path / "cold2.mid").read_bytes() == outputs[0]
+    assert cold[0][0]["events"] == 4 + 8 * STEPS_PER_BAR
+
+
+def test_generate_beam_count_wav_png(model_dir, tmp_path, capsys):
+    records = generate_json(model_dir, capsys, "--out", str(tmp_path / "m.mid"), "--beam", "2", "--count", "2",
+                            "--bars", "1", "--seed", "3", "--wav", "--png", "--qpm", "60")
+    assert [Path(r["midi"]).name for r in records] == ["m-1.mid", "m-2.mid"]
+    for record in records:
+        with wave.open(record["wav"]) as handle:
+            seconds = handle.getnframes() / handle.getframerate()
+        assert record["seconds"] == 4.0  # one 4/4 bar at 60 quarter notes per minute
+        assert 0.5 < seconds <= 4.2  # the last sounding note ends the audio, plus its release
+        assert Path(record["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert Path(record["midi"]).read_bytes()[:4] == b"MThd"
+
+
+# ------------------------------------------------------------------ bad input: one line, exit 2, no file
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--bars", "-1"], "--bars -1"),
+    (["--temperature", "0"], "--temperature 0"),
+    (["--top-k", "0"], "--top-k 0"),
+    (["--beam", "0"], "--beam 0"),
+    (["--count", "0"], "--count 0"),
+    (["--primer-notes", "C4 H4"], "'H4'"),
+    (["--primer-notes", "C9"], "outside the melody range"),
+    (["--primer", "missing.mid"], "not found"),
+    (["--primer", "EMPTY"], "empty"),
+    (["--primer", "CORRUPT"], "not a readable MIDI file"),
+])
+def test_generate_bad_input(model_dir, tmp_path, capsys, options, message):
+    (tmp_path / "empty.mid").write_bytes(b"")
+    (tmp_path / "corrupt.mid").write_bytes(b"MThd this is not midi")
+    options = [str(tmp_path / "empty.mid") if o == "EMPTY" else str(tmp_path / "corrupt.mid") if o == "CORRUPT"
+               else str(tmp_path / o) if o == "missing.mid" else o for o in options]
+    out = tmp_path / "never.mid"
+    capsys.readouterr()
+    assert run_cli("generate", "--model", str(model_dir), "--out", str(out), *options) == 2
+    stderr = capsys.readouterr().err.strip().splitlines()
+    assert len(stderr) == 1 and stderr[0].startswith("error: ") and message in stderr[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.mid", "empty.mid"]
+
+
+def test_generate_bad_model_dir_is_one_line(tmp_path, capsys):
+    capsys.readouterr()
+    assert run_cli("generate", "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "x.mid")) == 2
+    assert "model directory not found" in capsys.readouterr().err
+    assert not (tmp_path / "x.mid").exists()
+
+
+def test_cli_process_exit_code_for_bad_option(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "apps.music", "generate", "--out", str(tmp_path / "x.mid"),
+                             "--temperature", "-1"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: --temperature -1.0: must be a positive number"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_rejects_bad_set(capsys):
+    assert run_cli("train", "--config", "tiny", "--set", "units=zero") == 2
+    assert "units" in capsys.readouterr().err
+
+
+def test_evaluate_scores_the_model(model_dir, melody):
+    tunes = synthetic_tunes(8, 2)
+    scores = melody_model.evaluate_sequences(melody, tunes)
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert scores["nll"] == pytest.approx(metrics["nll"], rel=1e-6)
+    assert scores["events"] == sum(len(t) - 1 for t in tunes)
