@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from apps.vitals import check, simulate  # noqa: F401  (registers the commands)
+from apps.vitals import check, evaluate, monitor, score, simulate  # noqa: F401  (registers the commands)
 from apps.vitals.cli import app
 from apps.vitals.psv import (ALL_COLUMNS, FEATURE_COLUMNS, ImpossibleValueWarning, Stay, format_psv, read_folder,
                              read_psv, write_psv)
@@ -139,11 +139,23 @@ def test_bad_input_is_one_line_naming_file_and_problem(tmp_path, case):
     assert message.startswith(str(path) + ": ") and BAD_FILES[case][1] in message and "\n" not in message
 
 
+def command_line(command: str, path, tmp_path) -> list[str]:
+    """The command run on one bad file; the model path does not exist, as input is validated first."""
+    model = ["--model", str(tmp_path / "no_model")]
+    return {
+        "check": ["check", str(path), "--json"],
+        "score": ["score", str(path), "--json", *model],
+        "evaluate": ["evaluate", "--data", str(path), "--out", str(tmp_path / "evaluation"), "--json", *model],
+        "monitor": ["monitor", str(path), "--json", *model],
+    }[command]
+
+
+@pytest.mark.parametrize("command", ["check", "score", "evaluate", "monitor"])
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_bad_input_exits_2_from_the_cli_and_writes_nothing(tmp_path, capsys, case):
+def test_bad_input_exits_2_from_the_cli_and_writes_nothing(tmp_path, capsys, case, command):
     path = write(tmp_path, bad_text(case), f"{case}.psv")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert app.main(["check", str(path), "--json"]) == 2
+    assert app.main(command_line(command, path, tmp_path)) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and BAD_FILES[case][1] in captured.err and str(path) in captured.err

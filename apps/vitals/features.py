@@ -52,8 +52,9 @@ class NormStats:
     mean: np.ndarray
     std: np.ndarray
 
-    def to_json(self) -> str:
-        return json.dumps({
+    def to_record(self) -> dict:
+        """A JSON-ready record (also embedded in a model's config.json)."""
+        return {
             "version": STATS_VERSION,
             "columns": list(FEATURE_COLUMNS),
             "log_columns": list(LOG_COLUMNS),
@@ -61,10 +62,21 @@ class NormStats:
             "clip_std": CLIP_STD,
             "mean": [round(float(v), 6) for v in self.mean],
             "std": [round(float(v), 6) for v in self.std],
-        }, indent=1)
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_record(), indent=1)
 
     def save(self, path: str | os.PathLike) -> None:
         write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def from_record(cls, record: dict, source: str = "normalisation statistics") -> "NormStats":
+        same_layout = (record.get("version") == STATS_VERSION and record.get("columns") == list(FEATURE_COLUMNS)
+                       and record.get("log_columns") == list(LOG_COLUMNS))
+        if not same_layout:
+            raise UserError(f"{source}: normalisation statistics were saved for a different feature layout")
+        return cls(mean=np.array(record["mean"]), std=np.array(record["std"]))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "NormStats":
@@ -72,11 +84,7 @@ class NormStats:
             record = json.loads(open(path, encoding="utf-8").read())
         except (OSError, ValueError) as error:
             raise UserError(f"{path}: cannot read normalisation statistics ({error})") from None
-        same_layout = (record.get("version") == STATS_VERSION and record.get("columns") == list(FEATURE_COLUMNS)
-                       and record.get("log_columns") == list(LOG_COLUMNS))
-        if not same_layout:
-            raise UserError(f"{path}: normalisation statistics were saved for a different feature layout")
-        return cls(mean=np.array(record["mean"]), std=np.array(record["std"]))
+        return cls.from_record(record, str(path))
 
 
 def fit_stats(stays: Sequence[Stay]) -> NormStats:

@@ -150,10 +150,7 @@ def read_folder(folder: str | os.PathLike, require_labels: bool = False) -> list
         if unlabelled:
             raise UserError(f"{folder / unlabelled[0]}: no {LABEL_COLUMN} column "
                             f"({len(unlabelled)} unlabelled files); labels are needed here")
-    totals: dict[str, int] = {}
-    for stay in stays:
-        for name, count in stay.impossible.items():
-            totals[name] = totals.get(name, 0) + count
+    totals = total_impossible(stays)
     if totals:
         affected = sum(1 for stay in stays if stay.impossible)
         warnings.warn(f"{folder}: {describe_impossible(totals)} in {affected} of {len(stays)} files",
@@ -209,6 +206,15 @@ def mask_impossible(values: np.ndarray) -> dict[str, int]:
             counts[name] = int(bad.sum())
             column[bad] = np.nan
     return counts
+
+
+def total_impossible(stays: Sequence[Stay]) -> dict[str, int]:
+    """Impossible-value counts per column summed over stays."""
+    totals: dict[str, int] = {}
+    for stay in stays:
+        for name, count in stay.impossible.items():
+            totals[name] = totals.get(name, 0) + count
+    return totals
 
 
 def describe_impossible(counts: dict[str, int]) -> str:

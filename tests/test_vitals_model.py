@@ -1,0 +1,147 @@
+"""A tiny vitals model trained once per module through the CLI: streaming equals the sequence model,
+it beats chance on held-out stays, and score / monitor / evaluate agree with it."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from apps.vitals import evaluate, monitor, score, train  # noqa: F401  (registers the commands)
+from apps.vitals.cli import app
+from apps.vitals.cohorts import heldout_cohort
+from apps.vitals.metrics import side_by_side
+from apps.vitals.model import VitalsModel
+from apps.vitals.monitor import KerasStepper, StayMonitor
+from apps.vitals.news2 import news2_scores
+from apps.vitals.psv import write_psv
+
+TINY_TRAINING = ["--config", "tiny", "--set", "train_patients=240", "--set", "epochs=3", "--heldout", "200"]
+TEST_SEED = 77           # test stays: neither the training seed (1) nor the held-out seed (1001)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vitals")
+    previous = os.environ.get("RNN_SUITE_CACHE")
+    os.environ["RNN_SUITE_CACHE"] = str(root / "cache")
+    try:
+        assert app.main(["train", *TINY_TRAINING, "--out", str(root / "model")]) == 0
+    finally:
+        if previous is None:
+            os.environ.pop("RNN_SUITE_CACHE")
+        else:
+            os.environ["RNN_SUITE_CACHE"] = previous
+    return root / "model"
+
+
+@pytest.fixture(scope="module")
+def vitals(model_dir):
+    return VitalsModel.load(model_dir)
+
+
+@pytest.fixture(scope="module")
+def stays():
+    """Four test stays, two of them septic."""
+    cohort = heldout_cohort("hospital_a", 60, seed=TEST_SEED)
+    septic = [stay for stay in cohort if stay.labels.any()][:2]
+    others = [stay for stay in cohort if not stay.labels.any()][:2]
+    assert len(septic) == 2 and len(others) == 2
+    return septic + others
+
+
+@pytest.fixture(scope="module")
+def psv_folder(tmp_path_factory, stays):
+    folder = tmp_path_factory.mktemp("psv")
+    for stay in stays:
+        write_psv(folder / f"{stay.name}.psv", stay)
+    return folder
+
+
+def test_model_dir_holds_what_rebuilds_and_scores_it(model_dir, vitals):
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["app"] == "vitals" and config["task"] == "risk" and config["topology"] == "many_to_many"
+    assert config["model"]["input_shape"] == [None, 108] and config["model"]["cell"] == "gru"
+    assert config["sequence_length"] == 48 and 0.0 < config["alert_threshold"] < 1.0
+    assert vitals.model.get_layer("output").output_shape == (None, None, 1)
+    assert (model_dir / "history.csv").read_text().count("\n") == 1 + 3  # header + 3 epochs
+
+
+def test_step_model_equals_sequence_model(vitals, stays):
+    """HourlyFeaturizer + compiled step model, hour by hour, against the sequence model on whole stays."""
+    sequence_risks = vitals.predict(stays)
+    streaming = StayMonitor(vitals, KerasStepper(vitals.model))
+    for stay, expected in zip(stays, sequence_risks):
+        streaming.reset()
+        stepped = np.array([streaming.update(row)[0] for row in stay.values])
+        assert stepped.shape == expected.shape == (stay.hours,)
+        np.testing.assert_allclose(stepped, expected, atol=1e-5)
+
+
+def test_tiny_model_beats_chance_and_news2_on_heldout_stays(model_dir):
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    heldout = metrics["heldout"]["hospital_a"]
+    assert heldout["stays"] == 200 and heldout["septic_stays"] > 10
+    assert heldout["model"]["auroc"] > 0.75  # chance is 0.5
+    assert heldout["model"]["auroc"] > heldout["news2"]["auroc"]
+    assert metrics["heldout"]["hospital_b"]["model"]["auroc"] > 0.65
+
+
+def test_score_prints_one_object_per_hour(psv_folder, model_dir, vitals, stays, capsys):
+    assert app.main(["score", str(psv_folder), "--model", str(model_dir), "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == sum(stay.hours for stay in stays)
+    assert set(records[0]) == {"file", "hour", "risk", "news2", "alert"}
+    by_name = {stay.name: (stay, risk) for stay, risk in zip(stays, vitals.predict(stays))}
+    for record in records:
+        stay, risk = by_name[os.path.basename(record["file"])[:-4]]
+        hour = record["hour"] - 1
+        assert record["risk"] == pytest.approx(float(risk[hour]), abs=1e-4)
+        assert record["news2"] == int(news2_scores(stay)[hour])
+        assert record["alert"] == bool(risk[hour] >= vitals.threshold)
+
+
+def test_monitor_streams_the_same_hours_and_prints_alert_changes(psv_folder, model_dir, vitals, stays, capsys):
+    stay = stays[0]  # septic
+    path = psv_folder / f"{stay.name}.psv"
+    assert app.main(["monitor", str(path), "--model", str(model_dir), "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    risk = vitals.predict([stay])[0]
+    assert [r["hour"] for r in records] == list(range(1, stay.hours + 1))
+    np.testing.assert_allclose([r["risk"] for r in records], risk, atol=2e-4)
+
+    assert app.main(["monitor", str(path), "--model", str(model_dir)]) == 0
+    captured = capsys.readouterr()
+    alerts = risk >= vitals.threshold
+    changes = int(alerts[0]) + int(np.sum(alerts[1:] != alerts[:-1]))
+    lines = captured.out.splitlines()
+    assert len(lines) == changes and sum("ALERT" in line for line in lines) == (changes + 1) // 2
+    assert f"{stay.hours} hours streamed" in captured.err
+
+
+def test_evaluate_reports_model_and_news2_with_figures(psv_folder, model_dir, vitals, stays, tmp_path, capsys):
+    out = tmp_path / "evaluation"
+    assert app.main(["evaluate", "--data", str(psv_folder), "--model", str(model_dir), "--out", str(out), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    expected = side_by_side(stays, vitals.predict(stays), vitals.threshold)
+    assert record["model"] == expected["model"] and record["news2"] == expected["news2"]
+    assert record["stays"] == 4 and record["septic_stays"] == 2
+    for name in ("calibration.png", "risk_timelines.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "evaluation.json").read_text())["hours"] == sum(stay.hours for stay in stays)
+
+
+def test_impossible_values_give_one_clean_warning_line(psv_folder, model_dir, stays, tmp_path, capsys):
+    text = (psv_folder / f"{stays[2].name}.psv").read_text().splitlines()
+    cells = text[1].split("|")
+    cells[0], cells[2] = "900", "80"  # HR 900, Temp 80
+    path = tmp_path / "artefact.psv"
+    path.write_text("\n".join([text[0], "|".join(cells), *text[2:]]) + "\n")
+    assert app.main(["score", str(path), "--model", str(model_dir)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["warning: 2 physiologically impossible values treated as missing (HR 1, Temp 1) in 1 of 1 files"]
+
+
+def test_bad_config_override_is_one_line_exit_2(tmp_path, capsys):
+    assert app.main(["train", "--set", "units=many", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "units" in err and not (tmp_path / "m").exists()
