@@ -36,7 +36,7 @@ def state_model(model: keras.Model, steps: int | None = 1) -> keras.Model:
     state_inputs: list = []
     state_outputs: list = []
     for layer in model.layers:
-        node = _single_node(layer)
+        node = _own_node(model, layer)
         if isinstance(layer, keras.layers.InputLayer):
             original = node.outputs
             tensors[id(original)] = keras.Input(shape=(steps,) + tuple(original.shape[2:]), dtype=original.dtype,
@@ -58,10 +58,17 @@ def state_model(model: keras.Model, steps: int | None = 1) -> keras.Model:
     return keras.Model(inputs, outputs + named_states, name=f"{model.name}_step" if steps == 1 else f"{model.name}_window")
 
 
-def _single_node(layer: keras.layers.Layer):
-    nodes = layer.inbound_nodes
+def _own_node(model: keras.Model, layer: keras.layers.Layer):
+    """The call of ``layer`` inside ``model``'s graph.
+
+    A layer gains a node each time it is called, including by earlier step models built from the
+    same model; only the node in this model's graph counts (tf_keras keys them "<name>_ib-<index>").
+    """
+    nodes = [node for index, node in enumerate(layer.inbound_nodes)
+             if f"{layer.name}_ib-{index}" in model._network_nodes]
     if len(nodes) != 1:
-        raise ValueError(f"layer {layer.name!r} is called {len(nodes)} times; step models need each layer called once")
+        raise ValueError(f"layer {layer.name!r} is called {len(nodes)} times in {model.name!r}; "
+                         "step models need each layer called once")
     return nodes[0]
 
 

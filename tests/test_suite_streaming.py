@@ -54,6 +54,15 @@ def test_step_model_shares_weights():
     assert {id(v) for v in model.trainable_weights} == shared
 
 
+def test_step_model_can_be_built_twice_and_from_a_window_model_owner():
+    model = build_model("many_to_many", cell="lstm", units=6, input_shape=(None, 3), output_size=2)
+    first, second = step_model(model), step_model(model)
+    x = np.random.default_rng(3).normal(size=(2, 1, 3)).astype("float32")
+    states = initial_states(first, 2)
+    for a, b in zip(first([x, *states]), second([x, *states])):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_step_model_rejects_time_mixing_layers():
     bidirectional = build_model("many_to_one", cell="gru", units=4, bidirectional=True, input_shape=(None, 3), output_size=2)
     with pytest.raises(ValueError, match="mixes time steps"):
