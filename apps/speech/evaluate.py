@@ -63,10 +63,10 @@ def evaluate_folder(model: str | os.PathLike | None, folder: str | os.PathLike, 
                     unknown_fraction: float = DEFAULT_FRACTION, silence_fraction: float = 0.1,
                     seed: int = 0) -> dict:
     """Score one split of a Speech Commands folder with a model folder, .tflite or .onnx file."""
-    scorer = load_scorer(model)
     examples = data.load_splits(folder, silence_fraction, unknown_fraction, seed)[split]
     if not examples:
         raise UserError(f"{folder}: the {split} split is empty")
+    scorer = load_scorer(model)
     features, labels = data.split_features(examples)
     result = classification_metrics(labels, scorer.probabilities(features))
     return {"model": scorer.name, "data": str(folder), "split": split, **result}

@@ -1,0 +1,219 @@
+"""The speech commands end to end on a tiny generated set and a tiny model trained in seconds (module-scoped)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from apps.speech import commands  # noqa: F401  (registers every command)
+from apps.speech import audio, data, dataset, features, frontend, make_data, stream
+from apps.speech.cli import app
+from apps.speech.labels import KEYWORDS, LABEL_INDEX, LABELS
+from apps.speech.presets import PRESETS
+from apps.speech.recognize import RecognizeCommands
+from apps.speech.train import train
+from suite.keras import tf
+
+CHANCE = 1 / len(LABELS)  # 0.083
+PER_WORD = 14
+TINY = PRESETS["tiny"]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("speech_app") / "data"
+    make_data.make_data(out, per_word=PER_WORD, seed=3, workers=2, show_progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_dir(folder: Path, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("speech_model")
+    config = TINY.__class__(**{**TINY.__dict__, "epochs": 25, "learning_rate": 1e-2, "per_word": PER_WORD,
+                               "unknown_fraction": 0.5})
+    train(config, "tiny", root / "model", folder, run_dir=root / "run", verbose=0)
+    return root / "model"
+
+
+@pytest.fixture(scope="module")
+def exported(model_dir: Path, folder: Path, tmp_path_factory) -> Path:
+    from apps.speech.export_models import export_all
+
+    # Calibrate and check parity on training voices: the tiny model is confident there, so the export's
+    # 99% argmax-agreement gate measures quantization, not coin flips on a handful of unsure held-out clips.
+    examples = dataset.load_folder(folder, silence_fraction=0.1, unknown_fraction=0.5, seed=0)["training"][:160]
+    inputs, targets = data.split_features(examples)
+    npz = tmp_path_factory.mktemp("calibration") / "training_voices.npz"
+    np.savez(npz, inputs=inputs, targets=targets)
+    export_all(model_dir, formats=("tflite",), verbose=False, calibration_data=str(npz))
+    return model_dir
+
+
+def training_keyword_clips(folder: Path, count: int) -> list[dataset.Example]:
+    """Keyword clips of the training voices (the tiny model has learned those; held-out voices are hard)."""
+    examples = dataset.load_folder(folder, silence_fraction=0.0, unknown_fraction=0.0, seed=0)["training"]
+    return [e for e in examples if LABELS[e.label] in KEYWORDS][:count]
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = app.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_train_writes_a_model_folder_with_heldout_metrics(model_dir: Path):
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["app"] == "speech" and config["topology"] == "many_to_one" and config["preset"] == "tiny"
+    assert config["model"]["input_shape"] == [49, 40] and config["labels"] == list(LABELS)
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["params"] <= 30_000
+    assert metrics["heldout_examples"] > 0 and metrics["heldout_accuracy_float"] > 2 * CHANCE  # unseen voices
+    assert (model_dir / "history.csv").read_text().count("\n") == 26  # header + 25 epochs
+
+
+def test_evaluate_cli_reports_accuracy_and_writes_confusion_png(model_dir: Path, folder: Path, capsys):
+    code, out, _ = run_cli(["evaluate", "--data", str(folder), "--model", str(model_dir), "--split", "training",
+                            "--json"], capsys)
+    record = json.loads(out)
+    assert code == 0 and record["split"] == "training" and record["accuracy"] > 0.6  # chance 0.083
+    assert np.sum(record["confusion"]) == record["examples"]
+    assert np.trace(record["confusion"]) / record["examples"] == pytest.approx(record["accuracy"], abs=1e-4)
+    assert Path(record["confusion_png"]).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_cli_labels_generated_clips(model_dir: Path, folder: Path, capsys):
+    clips = training_keyword_clips(folder, 20)
+    code, out, _ = run_cli(["predict", *[c.path for c in clips], "--model", str(model_dir), "--json"], capsys)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["file"] for r in records] == [c.path for c in clips]
+    for record in records:
+        assert set(record) == {"file", "label", "score", "top3"} and len(record["top3"]) == 3
+        assert record["top3"][0] == [record["label"], record["score"]]
+        assert record["top3"][0][1] >= record["top3"][1][1] >= record["top3"][2][1]
+    correct = np.mean([r["label"] == LABELS[c.label] for r, c in zip(records, clips)])
+    assert correct >= 0.6  # chance 0.083
+
+
+def test_int8_exports_score_like_keras(exported: Path, folder: Path):
+    from apps.speech.evaluate import evaluate_folder
+
+    metrics = json.loads((exported / "metrics.json").read_text())
+    assert metrics["step_int8.tflite_bytes"] <= 60_000
+    keras_result = evaluate_folder(exported, folder, "training", 0.5)
+    int8_result = evaluate_folder(exported / "model_int8.tflite", folder, "training", 0.5)
+    assert abs(keras_result["accuracy"] - int8_result["accuracy"]) <= 0.05
+    assert int8_result["accuracy"] > 0.6
+
+
+def long_recording(clips: list[dataset.Example], gap_s: float = 0.6) -> tuple[np.ndarray, list[tuple[str, float]]]:
+    """Clips separated by quiet gaps; returns the audio and (label, clip start s) of each."""
+    gap = np.zeros(int(gap_s * frontend.SAMPLE_RATE), np.float32)
+    parts, truth, position = [gap], [], len(gap)
+    for clip in clips:
+        parts += [dataset.load_example(clip), gap]
+        truth.append((LABELS[clip.label], position / frontend.SAMPLE_RATE))
+        position += audio.CLIP_SAMPLES + len(gap)
+    return np.concatenate(parts), truth
+
+
+def matched(detections: list, truth: list[tuple[str, float]]) -> int:
+    """Detections whose label is right and whose window overlaps that clip's second."""
+    return sum(any(d.label == label and d.start < start + 1.0 and d.end > start for d in detections)
+               for label, start in truth)
+
+
+def test_stream_detects_words_with_times(exported: Path, folder: Path, tmp_path: Path, capsys):
+    clips = training_keyword_clips(folder, 8)
+    signal, truth = long_recording(clips)
+    path = tmp_path / "long.wav"
+    soundfile.write(path, signal, frontend.SAMPLE_RATE, subtype="FLOAT")
+    code, out, _ = run_cli(["stream", str(path), "--model", str(exported), "--json"], capsys)
+    detections = [stream.Detection(r["label"], r["score"], r["start"], r["end"]) for r in map(json.loads, out.splitlines())]
+    assert code == 0 and matched(detections, truth) >= 5  # 8 words of 10 classes
+    assert len(detections) <= len(truth) + 2  # few false alarms
+    for detection in detections:
+        assert 0.0 <= detection.start < detection.end <= len(signal) / frontend.SAMPLE_RATE + 1e-6
+
+
+def test_runtime_and_keras_steppers_agree_with_the_window_model(exported: Path, folder: Path):
+    from suite.modeldir import load_model_dir
+
+    clip = dataset.load_example(training_keyword_clips(folder, 1)[0])
+    frames = list(stream.audio_frames(clip))
+    model, _ = load_model_dir(exported)
+    window = model.predict(features.log_mel(tf.constant(clip[None])).numpy(), verbose=0)[0]
+    keras_scores = [s for _, _, s in stream.window_scores(stream.KerasStepper(exported), iter(frames), streams=1)]
+    int8_scores = [s for _, _, s in stream.window_scores(stream.load_stepper(str(exported)), iter(frames), streams=1)]
+    assert len(keras_scores) == len(int8_scores) == 1  # exactly one 49-frame window in 1 s
+    assert np.abs(keras_scores[0] - window).max() < 1e-4
+    assert np.abs(int8_scores[0] - window).max() < 0.1 and np.argmax(int8_scores[0]) == np.argmax(window)
+
+
+@pytest.mark.parametrize("chunk", [1_600, 333, 16_000])
+def test_streamed_frames_match_whole_clip_features(chunk: int):
+    rng = np.random.default_rng(chunk)
+    time = np.arange(24_000) / frontend.SAMPLE_RATE
+    signal = (0.3 * np.sin(2 * np.pi * 500 * time * (1 + time)) + 0.02 * rng.standard_normal(time.size))
+    streamed = np.stack(list(stream.audio_frames(signal.astype(np.float32), chunk)))
+    assert streamed.shape == (frontend.num_frames(24_000), 40) == (74, 40)
+    assert np.abs(streamed - frontend.log_mel(signal)).max() < 1e-5
+    assert np.abs(streamed - features.log_mel(tf.constant(signal, tf.float32)).numpy()).max() < 1e-4
+
+
+def test_staggered_windows_have_exact_times():
+    class Counter:  # a stand-in step model: the score of class 0 counts the steps since the reset
+        def initial_state(self):
+            return 0
+
+        def step(self, frame, state):
+            return np.eye(len(LABELS))[0] * (state + 1), state + 1
+
+    frames = [np.zeros(40, np.float32)] * 100
+    results = list(stream.window_scores(Counter(), iter(frames), streams=4))
+    # offsets 0, 12, 24, 36: windows end at frames 48, 60, 72, 84, 97
+    ends = [round(end * frontend.SAMPLE_RATE) for _, end, _ in results]
+    assert ends == [320 * t + 480 for t in (48, 60, 72, 84, 97)]
+    assert [round(start * frontend.SAMPLE_RATE) for start, _, _ in results][:2] == [0, 320 * 12]
+    assert all(scores[0] == 49 for _, _, scores in results)  # every window is 49 fresh steps
+
+
+def test_recognize_commands_smoothing_threshold_and_suppression():
+    yes, no, unknown = (np.eye(len(LABELS))[LABEL_INDEX[name]] for name in ("yes", "no", "_unknown_"))
+    recognizer = RecognizeCommands(average_window_s=0.5, threshold=0.7, suppression_s=1.0, minimum_count=2)
+    assert recognizer.process(0.0, 1.0, yes) is None  # one result < minimum_count
+    found = recognizer.process(0.25, 1.25, yes)
+    assert found is not None and (found.label, found.score, found.end) == ("yes", 1.0, 1.0)  # best window first
+    assert recognizer.process(0.5, 1.5, yes) is None  # same word within the suppression time
+    assert recognizer.process(0.75, 1.75, 0.5 * yes + 0.5 * unknown) is None  # mean 0.75 but still suppressed
+    assert recognizer.process(1.0, 2.0, unknown) is None and recognizer.process(1.25, 2.25, unknown) is None
+    assert recognizer.process(1.5, 2.5, no) is None  # mean over 2.0..2.5: (unknown, no) -> 0.5 < threshold
+    second = recognizer.process(1.75, 2.75, no)
+    assert second is not None and second.label == "no" and second.score == 1.0
+
+
+@pytest.mark.parametrize("argv_of, problem", [
+    (lambda d, bad: ["predict", str(bad)], "not a WAV file"),
+    (lambda d, bad: ["stream", str(d / "empty.wav")], "empty file"),
+    (lambda d, bad: ["evaluate", "--data", str(d / "nowhere"), "--model", str(d)], "no such"),
+    (lambda d, bad: ["train", "--config", "tiny", "--set", "units=zero", "--out", str(d / "out")], "units"),
+    (lambda d, bad: ["train", "--data", str(d / "nowhere"), "--out", str(d / "out")], "no such folder"),
+    (lambda d, bad: ["export", "--model", str(d / "nowhere")], "no such model folder"),
+    (lambda d, bad: ["predict", str(d / "missing.wav")], "no such file"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, capsys, argv_of, problem: str):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = run_cli(argv_of(tmp_path, bad), capsys)
+    assert code == 2 and problem in err and err.strip().count("\n") == 0 and out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_data_inputs_fold_for_the_crnn():
+    features_batch = np.arange(2 * 49 * 40, dtype=np.float32).reshape(2, 49, 40)
+    folded = data.model_inputs(features_batch, PRESETS["crnn_small"].model_kwargs()["input_shape"])
+    assert folded.shape == (2, 49, 10, 4, 1) and folded[1, 3, 2, 1, 0] == features_batch[1, 3, 9]
