@@ -58,7 +58,7 @@ class MusicConfig:
         return self.attention is None
 
 
-SHARED_TRAINING = TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3, schedule="cosine",
+SHARED_TRAINING = TrainConfig(epochs=25, batch_size=16, learning_rate=3e-3, schedule="cosine",
                               global_clipnorm=1.0, early_stopping_patience=3, seed=0)
 
 PRESETS: dict[str, MusicConfig] = {
