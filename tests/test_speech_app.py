@@ -125,12 +125,14 @@ def matched(detections: list, truth: list[tuple[str, float]]) -> int:
                for label, start in truth)
 
 
-def test_stream_detects_words_with_times(exported: Path, folder: Path, tmp_path: Path, capsys):
+def test_stream_detects_words_with_times(folder: Path, tmp_path: Path, capsys):
+    """The default model (saved_models/speech, its int8 step model): the tiny test model is too unsure for
+    the 0.7 smoothed-score threshold."""
     clips = training_keyword_clips(folder, 8)
     signal, truth = long_recording(clips)
     path = tmp_path / "long.wav"
     soundfile.write(path, signal, frontend.SAMPLE_RATE, subtype="FLOAT")
-    code, out, _ = run_cli(["stream", str(path), "--model", str(exported), "--json"], capsys)
+    code, out, _ = run_cli(["stream", str(path), "--json"], capsys)
     detections = [stream.Detection(r["label"], r["score"], r["start"], r["end"]) for r in map(json.loads, out.splitlines())]
     assert code == 0 and matched(detections, truth) >= 5  # 8 words of 10 classes
     assert len(detections) <= len(truth) + 2  # few false alarms
