@@ -1,0 +1,62 @@
+"""``export``: int8 TFLite and ONNX of the clip model and of the step model (one frame + one GRU step).
+
+Each export goes through ``export.export_model_dir``, which checks argmax agreement with Keras on
+rendered held-out clips (apps/video/calibration.py) and stops with exit 2 below 99%. The int8
+accuracies and file sizes are merged into the model's metrics.json.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from apps.video.cli import app
+from apps.video.train import DEFAULT_OUT
+from suite.cli import add_json_option, emit
+from suite.errors import UserError
+from suite.modeldir import read_config, update_metrics
+
+FORMATS = ("tflite", "onnx")
+KINDS = {"model": False, "step": True}  # file prefix -> step model?
+
+
+def export_all(model_dir: str = DEFAULT_OUT, formats: tuple[str, ...] = FORMATS, verbose: bool = False) -> dict:
+    """Export every (format, clip/step) pair; returns {file name: summary} and updates metrics.json."""
+    from export import default_output_path, export_model_dir
+
+    read_config(model_dir)  # a missing or bad model directory fails here, before anything is written
+    summaries = {}
+    for format in formats:
+        for kind, step in KINDS.items():
+            report = export_model_dir(model_dir, format=format, quantize="int8", step=step, verbose=verbose)
+            path = default_output_path(model_dir, format, "int8", step)
+            summary = {"bytes": Path(path).stat().st_size, "argmax_agreement": report.get("agreement"),
+                       "max_abs_diff": round(float(report["max_abs_diff"]), 6),
+                       "latency_us": round(float(report["export_latency_us"]), 1)}
+            if not step:
+                summary.update(float_accuracy=report.get("keras"), int8_accuracy=report.get("export"),
+                               heldout_clips=report.get("samples"))
+            else:
+                summary["stepped_argmax_agreement"] = report.get("step_argmax_agreement")
+            summaries[path.name] = summary
+    update_metrics(model_dir, exports=summaries)
+    return summaries
+
+
+def export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=DEFAULT_OUT, help="model directory to export (files are written into it)")
+    parser.add_argument("--format", choices=FORMATS, action="append", help="only this format (repeatable)")
+    parser.add_argument("--verbose", action="store_true", help="print each parity table")
+    add_json_option(parser)
+
+
+@app.command("export", help="int8 TFLite and ONNX of the clip model and the step model", arguments=export_arguments)
+def export_command(args: argparse.Namespace) -> int:
+    if not Path(args.model).is_dir():
+        raise UserError(f"{args.model}: no such model directory")
+    summaries = export_all(args.model, tuple(args.format or FORMATS), args.verbose)
+    for name, summary in summaries.items():
+        accuracy = (f", int8 accuracy {summary['int8_accuracy']:.3f} (float {summary['float_accuracy']:.3f})"
+                    if "int8_accuracy" in summary else "")
+        emit({"file": name, **summary}, args.json,
+             f"{name}: {summary['bytes']:,} bytes, argmax agreement {summary['argmax_agreement']:.3f}{accuracy}")
+    return 0

@@ -1,0 +1,85 @@
+"""Named presets for the video model: the CNN+GRU, its per-frame baseline, the data and the training.
+
+One frozen dataclass holds everything ``--set key=value`` may change. ``model_kwargs(config)`` gives
+the ``suite.build_model("cnn_rnn", ...)`` arguments; the baseline is the same with
+``temporal="average"`` (same CNN, frames averaged, no recurrent part).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.video.classes import CLASSES
+
+TOPOLOGY = "cnn_rnn"
+SCHEDULES = ("constant", "cosine", "exponential", "plateau")
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    # Model input: frames sampled uniformly over a clip, resized to frame_size x frame_size RGB in [-1, 1].
+    # Five conv blocks bring 32 x 32 down to 1 x 1, so the CNN's final average keeps where the object is
+    # (a larger final map averaged over space loses position, and the moves are then not learned).
+    num_frames: int = 16
+    frame_size: int = 32
+    conv_filters: tuple[int, ...] = (8, 16, 32, 32, 32)
+    cell: str = "gru"
+    units: int = 32
+    # Data rendered into the cache when train gets no --data (make-data's clips per class and seed).
+    clips_per_class: int = 150
+    data_seed: int = 0
+    alt_clips_per_class: int = 20  # alt-renderer clips for the generalisation check (0 skips it)
+    # Training (suite.training.TrainConfig fields); the baseline trains with the same settings.
+    epochs: int = 15
+    batch_size: int = 16
+    learning_rate: float = 2e-3
+    schedule: str = "cosine"
+    early_stopping_patience: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("num_frames", "frame_size", "units", "clips_per_class"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.alt_clips_per_class < 0:
+            raise ValueError(f"alt_clips_per_class must be >= 0, got {self.alt_clips_per_class!r}")
+        if not self.conv_filters or any(filters < 1 for filters in self.conv_filters):
+            raise ValueError(f"conv_filters must be positive integers, got {self.conv_filters!r}")
+        # Each conv block halves the frame; the last block needs at least one pixel left.
+        if self.frame_size < 2 ** len(self.conv_filters):
+            raise ValueError(f"frame_size {self.frame_size} is too small for {len(self.conv_filters)} conv blocks")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of model input frames."""
+        return (self.frame_size, self.frame_size)
+
+
+def model_kwargs(config: VideoConfig, temporal: str = "rnn", class_count: int = len(CLASSES)) -> dict:
+    """``build_model(TOPOLOGY, **kwargs)`` arguments: the CNN+GRU, or the per-frame baseline with "average"."""
+    return {
+        "input_shape": [config.num_frames, config.frame_size, config.frame_size, 3],
+        "output_size": class_count,
+        "conv_filters": list(config.conv_filters),
+        "cell": config.cell,
+        "units": config.units,
+        "temporal": temporal,
+    }
+
+
+def train_config(config: VideoConfig):
+    """The suite TrainConfig (its own checks validate the training fields; imported late: it loads TensorFlow)."""
+    from suite.training import TrainConfig
+
+    return TrainConfig(epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
+                       schedule=config.schedule, early_stopping_patience=config.early_stopping_patience,
+                       seed=config.seed)
+
+
+PRESETS: dict[str, VideoConfig] = {
+    # Seconds of training: for tests and the notebook (not accurate, but above chance).
+    "tiny": VideoConfig(num_frames=8, frame_size=32, conv_filters=(8, 8, 16, 16, 16), units=16, clips_per_class=12,
+                        alt_clips_per_class=4, epochs=12, batch_size=8, learning_rate=4e-3, schedule="constant"),
+    # The shipped model: about 10 minutes of CPU on 2 shared cores.
+    "small": VideoConfig(),
+}
+DEFAULT_PRESET = "small"

@@ -1,0 +1,87 @@
+"""The video model: presets, the step model equals the clip model, a tiny trained model above chance."""
+import json
+
+import numpy as np
+import pytest
+
+from apps.video import metrics
+from apps.video.classes import CLASSES
+from apps.video.presets import PRESETS, model_kwargs
+from apps.video.train import resolve
+from suite.errors import UserError
+from tests.video_tiny import tiny_workspace
+
+
+@pytest.fixture(scope="module")
+def workspace():
+    return tiny_workspace()
+
+
+def test_presets_build_rnn_and_baseline_with_the_same_cnn():
+    from suite import build_model
+
+    config = PRESETS["tiny"]
+    model = build_model("cnn_rnn", **model_kwargs(config, "rnn"))
+    baseline = build_model("cnn_rnn", **model_kwargs(config, "average"))
+    assert model.input_shape == (None, config.num_frames, config.frame_size, config.frame_size, 3)
+    assert model.output_shape == baseline.output_shape == (None, len(CLASSES))
+    assert model.get_layer("rnn_0_gru").cell.units == config.units
+    with pytest.raises(ValueError):
+        baseline.get_layer("rnn_0_gru")
+    conv = [model.get_layer(f"frame_conv_{i}").layer.filters for i in range(len(config.conv_filters))]
+    assert conv == list(config.conv_filters)
+    # Same CNN: the baseline's parameters are the model's minus the GRU's, with a narrower head.
+    gru = model.get_layer("rnn_0_gru").count_params()
+    head_difference = (config.units - config.conv_filters[-1]) * len(CLASSES)
+    assert model.count_params() - gru - head_difference == baseline.count_params()
+
+
+def test_set_overrides_are_validated():
+    assert resolve("tiny", ["units=24", "conv_filters=4,8"]).units == 24
+    for bad in (["units=0"], ["nope=1"], ["epochs=0"], ["frame_size=4", "conv_filters=8,8,8"]):
+        with pytest.raises(UserError):
+            resolve("tiny", bad)
+
+
+def test_step_model_equals_clip_model(workspace):
+    from suite.modeldir import load_model_dir
+    from suite.streaming import compiled_step, initial_states, step_model
+
+    _, model_dir = workspace
+    model, config = load_model_dir(model_dir)
+    clips = np.random.default_rng(0).uniform(0, 1, (3, config["num_frames"], config["frame_size"],
+                                                    config["frame_size"], 3)).astype(np.float32)
+    expected = model.predict(clips, verbose=0)
+    step = step_model(model)
+    run = compiled_step(step)
+    states = initial_states(step, len(clips))
+    for t in range(clips.shape[1]):
+        scores, states = run(clips[:, t:t + 1], states)
+    np.testing.assert_allclose(np.asarray(scores).reshape(expected.shape), expected, atol=1e-5)
+
+
+def test_tiny_model_is_above_chance_and_baseline_is_stored(workspace):
+    _, model_dir = workspace
+    stored = json.loads((model_dir / "metrics.json").read_text())
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["app"] == "video" and config["topology"] == "cnn_rnn" and config["classes"] == list(CLASSES)
+    assert config["baseline_model"]["temporal"] == "average" and config["model"]["temporal"] == "rnn"
+    assert (model_dir / "baseline.keras").is_file()
+    assert stored["heldout_clips"] == 3 * len(CLASSES)
+    # 8 classes: chance is 0.125.
+    assert stored["heldout_accuracy"] >= 0.3
+    assert set(stored["baseline"]["pair_accuracy"]) == {f"{a}/{b}" for a, b in metrics.DIRECTION_PAIRS}
+
+
+def test_pair_accuracy_by_hand():
+    names = CLASSES
+    left, right = names.index("move_left"), names.index("move_right")
+    probabilities = np.full((4, len(names)), 0.01)
+    probabilities[0, left], probabilities[0, right] = 0.6, 0.3  # left clip, left wins: right
+    probabilities[1, left], probabilities[1, right] = 0.2, 0.5  # left clip, right wins: wrong
+    probabilities[2, left], probabilities[2, right] = 0.1, 0.7  # right clip, right wins: right
+    probabilities[3, left], probabilities[3, right] = 0.4, 0.4  # right clip, tie: wrong
+    labels = np.array([left, left, right, right])
+    assert metrics.pair_accuracy(labels, probabilities, names) == {"move_left/move_right": 0.5}
+    matrix = metrics.confusion_matrix(labels, probabilities.argmax(-1), len(names))
+    assert matrix[left, left] == 1 and matrix[left, right] == 1 and matrix[right, right] == 1 and matrix.sum() == 4
