@@ -7,6 +7,7 @@ check compares held-out NLL of the export with Keras (``apps/music/calibration.p
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from apps.music.cli import app
 from suite.cli import add_json_option, emit
@@ -38,6 +39,7 @@ def export_command(args: argparse.Namespace) -> int:
         report = export_model_dir(model_dir, format=format, quantize=args.quantize, step=True, verbose=not args.json)
         summary = {key: report.get(key) for key in ("path", "bytes", "keras", "export", "agreement", "max_abs_diff",
                                                     "step_max_abs_diff", "export_latency_us")}
+        summary["path"] = Path(summary["path"]).name  # the model directory may move
         exports[format] = summary
         emit({"format": format, **summary}, args.json,
              f"{format}: {report['path']} ({report['bytes']:,} bytes), NLL Keras {report['keras']:.4f} "
