@@ -6,8 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from apps.vitals import evaluate, monitor, score, train  # noqa: F401  (registers the commands)
+from apps.vitals import evaluate, export_command, monitor, score, train  # noqa: F401  (registers the commands)
 from apps.vitals.cli import app
+from apps.vitals.calibration import vitals_dataset
 from apps.vitals.cohorts import heldout_cohort
 from apps.vitals.metrics import side_by_side
 from apps.vitals.model import VitalsModel
@@ -145,3 +146,32 @@ def test_bad_config_override_is_one_line_exit_2(tmp_path, capsys):
     assert app.main(["train", "--set", "units=many", "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "units" in err and not (tmp_path / "m").exists()
+
+
+def test_export_data_is_48_unpadded_hours_normalised_as_in_training(model_dir):
+    config = json.loads((model_dir / "config.json").read_text())
+    inputs, targets = vitals_dataset(config, "heldout", 6)
+    assert inputs.shape == (6, 48, 108) and targets.shape == (6, 48, 1) and inputs.dtype == np.float32
+    # every hour is real: an observation mask or an hours-since feature is above 0 (no all-zero padding)
+    assert (np.abs(inputs).sum(axis=2) > 0).all()
+    again, _ = vitals_dataset(config, "heldout", 6)
+    calibration, _ = vitals_dataset(config, "calibration", 6)
+    assert np.array_equal(inputs, again) and not np.array_equal(inputs, calibration)
+
+
+@pytest.mark.slow
+def test_export_int8_keeps_auroc_and_monitor_runs_the_int8_step_model(model_dir, stays, psv_folder, tmp_path, capsys):
+    import shutil
+
+    exported = tmp_path / "model"
+    shutil.copytree(model_dir, exported)
+    assert app.main(["export", "--model", str(exported), "--streamed", "60", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert set(record["exports"]) == {"model_int8.tflite", "step_int8.tflite", "model_int8.onnx", "step_int8.onnx"}
+    assert set(record["int8_streamed"]) == {"hospital_a", "hospital_b"}
+    assert abs(record["int8_streamed"]["hospital_a"]["auroc_difference"]) <= 0.01
+    path = psv_folder / f"{stays[0].name}.psv"
+    assert app.main(["monitor", str(path), "--model", str(exported), "--backend", "tflite", "--json"]) == 0
+    int8 = [json.loads(line)["risk"] for line in capsys.readouterr().out.splitlines()]
+    assert len(int8) == stays[0].hours
+    np.testing.assert_allclose(int8, VitalsModel.load(exported).predict([stays[0]])[0], atol=0.1)

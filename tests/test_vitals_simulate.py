@@ -1,5 +1,9 @@
 """The simulator: challenge format, missingness, label semantics, determinism, a distinct second hospital."""
+import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -103,3 +107,16 @@ def test_second_hospital_differs(cohorts):
     assert mean_age[1] > mean_age[0] + 2
     units_missing = [np.mean([np.isnan(stay.column("Unit1")[0]) for stay in group]) for group in (a, b)]
     assert units_missing[0] == 0.0 and units_missing[1] > 0.2
+
+
+def test_same_seed_same_stays_in_another_process():
+    """No iteration over sets or dicts of strings may order random draws (PYTHONHASHSEED varies per process)."""
+    from apps.vitals.psv import format_psv
+
+    script = ("import hashlib; from apps.vitals.simulate import simulate_cohort; from apps.vitals.psv import format_psv; "
+              "print(hashlib.md5(''.join(format_psv(s) for s in simulate_cohort(30, 5)).encode()).hexdigest())")
+    here = hashlib.md5("".join(format_psv(stay) for stay in simulate_cohort(30, 5)).encode()).hexdigest()
+    for hash_seed in ("1", "2"):
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                                env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert result.stdout.strip() == here

@@ -12,22 +12,23 @@ from pathlib import Path
 import numpy as np
 
 from apps.vitals.cli import app
-from apps.vitals.cohorts import heldout_cohort
+from apps.vitals.cohorts import HELDOUT_PATIENTS, heldout_cohort
 from apps.vitals.features import HourlyFeaturizer
 from apps.vitals.model import DEFAULT_MODEL_DIR, VitalsModel
+from apps.vitals.simulate import SETTINGS
 from apps.vitals.utility import hourly_auroc
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
 
 FORMATS = ("tflite", "onnx")
-STREAMED_STAYS = 300        # held-out hospital_a stays streamed through the int8 step model
+STREAMED_STAYS = HELDOUT_PATIENTS   # the held-out stays train scored, per setting, streamed through int8
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model directory (exports are written into it)")
     parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated: tflite, onnx")
     parser.add_argument("--streamed", type=int, default=STREAMED_STAYS,
-                        help="held-out stays streamed through step_int8.tflite for the int8 AUROC (0 skips)")
+                        help="held-out stays per setting streamed through step_int8.tflite for the int8 AUROC (0 skips)")
     add_json_option(parser)
 
 
@@ -51,20 +52,21 @@ def export_command(args: argparse.Namespace) -> int:
                 "auroc_int8": round(report["export"], 4), "max_abs_diff": round(report["max_abs_diff"], 5),
                 "latency_us": round(report["export_latency_us"], 1), "keras_latency_us": round(report["keras_latency_us"], 1),
             }
-    record = {"exports": exports}
+    record = {"exports": exports, "keras_bytes": (Path(args.model) / "model.keras").stat().st_size,
+              "export_command": f"python -m apps.vitals export --model {args.model}"}
     if "tflite" in formats and args.streamed > 0:
-        record["int8_streamed"] = streamed_auroc(args.model, args.streamed)
+        record["int8_streamed"] = {setting: streamed_auroc(args.model, args.streamed, setting) for setting in SETTINGS}
     update_metrics(args.model, **record)
     emit(record, args.json, format_summary(record))
     return 0
 
 
-def streamed_auroc(model_dir: str, stays_count: int) -> dict:
-    """AUROC of the float Keras model and of step_int8.tflite streamed over whole held-out hospital_a stays."""
+def streamed_auroc(model_dir: str, stays_count: int, setting: str = "hospital_a") -> dict:
+    """AUROC of the float Keras model and of step_int8.tflite streamed over whole held-out stays."""
     from export.runtime import StreamingRuntime
 
     vitals = VitalsModel.load(model_dir)
-    stays = heldout_cohort("hospital_a", stays_count)
+    stays = heldout_cohort(setting, stays_count)
     runtime = StreamingRuntime(str(Path(model_dir) / "step_int8.tflite"))
     featurizer = HourlyFeaturizer(vitals.stats)
     int8_risks = []
@@ -84,8 +86,7 @@ def streamed_auroc(model_dir: str, stays_count: int) -> dict:
 def format_summary(record: dict) -> str:
     lines = [f"{name}: {info['bytes']:,} bytes, AUROC keras {info['auroc_keras']:.4f} / int8 {info['auroc_int8']:.4f}"
              for name, info in record["exports"].items()]
-    streamed = record.get("int8_streamed")
-    if streamed:
-        lines.append(f"step_int8.tflite streamed over {streamed['stays']} held-out stays: AUROC float "
+    for setting, streamed in record.get("int8_streamed", {}).items():
+        lines.append(f"step_int8.tflite streamed over {streamed['stays']} held-out {setting} stays: AUROC float "
                      f"{streamed['auroc_float']:.4f}, int8 {streamed['auroc_int8']:.4f}")
     return "\n".join(lines)

@@ -334,7 +334,7 @@ def _chart_labs(rng: np.random.Generator, setting: Setting, truth: dict[str, np.
             drawn.add("liver")
         if rng.random() < COAGULATION_PANEL_PROBABILITY:
             drawn.add("coagulation")
-        for panel in drawn:
+        for panel in [name for name in PANELS if name in drawn]:  # fixed order: set order varies by process
             columns, chances = PANELS[panel]
             for column, chance in zip(columns, chances):
                 if rng.random() < chance:
