@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from apps.video import evaluate, export_command, predict, stream, train  # noqa: F401  (register the commands)
-from apps.video.classes import CLASSES
 from apps.video.cli import app
 from apps.video.dataset import scan_folder
-from tests.video_tiny import tiny_workspace
+from tests.video_tiny import TINY_CLASSES, tiny_workspace
 
 
 @pytest.fixture(scope="module")
@@ -24,23 +23,23 @@ def json_lines(text: str) -> list[dict]:
 
 def test_predict_json_records(workspace, capsys):
     folder, model_dir = workspace
-    files = [str(file) for file in scan_folder(folder, CLASSES).subset("test").files]
+    files = [str(file) for file in scan_folder(folder, TINY_CLASSES).subset("test").files]
     assert app.main(["predict", *files, "--model", str(model_dir), "--json"]) == 0
     records = json_lines(capsys.readouterr().out)
     assert [record["file"] for record in records] == files
     for record in records:
         assert set(record) == {"file", "label", "score", "top3"}
-        assert record["label"] == record["top3"][0]["label"] and record["label"] in CLASSES
+        assert record["label"] == record["top3"][0]["label"] and record["label"] in TINY_CLASSES
         scores = [entry["score"] for entry in record["top3"]]
         assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
     truth = [os.path.basename(os.path.dirname(file)) for file in files]
     accuracy = np.mean([record["label"] == label for record, label in zip(records, truth)])
-    assert accuracy >= 0.3  # chance is 0.125
+    assert accuracy >= 0.375  # chance is 0.25
 
 
 def test_stream_final_step_equals_predict(workspace, capsys):
     folder, model_dir = workspace
-    file = str(scan_folder(folder, CLASSES).subset("test").files[0])
+    file = str(scan_folder(folder, TINY_CLASSES).subset("test").files[0])
     # A tiny clip holds 12 frames; the tiny model takes 8, so use frames 0, 1, ... through the step model
     # and compare its running scores with the clip model on the same 8 frames.
     assert app.main(["stream", file, "--model", str(model_dir), "--every", "1", "--json"]) == 0
@@ -62,11 +61,11 @@ def test_evaluate_writes_plot_and_reports_baseline(workspace, tmp_path, capsys):
     assert app.main(["evaluate", "--data", str(folder), "--model", str(model_dir), "--split", "test",
                      "--plot", str(plot), "--json"]) == 0
     record = json_lines(capsys.readouterr().out)[0]
-    assert record["clips"] == 3 * len(CLASSES)
+    assert record["clips"] == 4 * len(TINY_CLASSES)
     assert record["accuracy"] == json.loads((model_dir / "metrics.json").read_text())["heldout_accuracy"]
     assert record["baseline_accuracy"] is not None
     matrix = np.array(record["confusion_matrix"])
-    assert matrix.shape == (8, 8) and matrix.sum() == 24 and np.trace(matrix) / 24 == pytest.approx(record["accuracy"])
+    assert matrix.shape == (4, 4) and matrix.sum() == 16 and np.trace(matrix) / 16 == pytest.approx(record["accuracy"])
     image = cv2.imread(str(plot))
     assert image is not None and image.shape[1] > image.shape[0]  # two heat maps side by side
 

@@ -18,12 +18,17 @@ from apps.video.render import render_clip
 TINY_FRAME_SIZE = (48, 36)  # (width, height)
 TINY_CLIP_FRAMES = 12
 SPLIT_PATTERN = ("train", "train", "train", "train", "validation", "test")  # per class, by clip index
+# Two direction pairs: a seconds-long training learns the moves and the zooms (measured 0.44 held out, chance
+# 0.25; all 8 classes stay at chance for a model this small trained this briefly).
+TINY_CLASSES = ("move_left", "move_right", "zoom_in", "zoom_out")
+TINY_CLIPS_PER_CLASS = 24
 
 
-def render_folder(root: Path, clips_per_class: int, seed: int, renderer: str = "main") -> Path:
+def render_folder(root: Path, clips_per_class: int, seed: int, renderer: str = "main",
+                  classes: tuple[str, ...] = CLASSES) -> Path:
     """A UCF101-style folder of short clips (both containers), with splits.csv cycling SPLIT_PATTERN."""
     rows = []
-    for class_index, label in enumerate(CLASSES):
+    for class_index, label in enumerate(classes):
         (root / label).mkdir(parents=True, exist_ok=True)
         for index in range(clips_per_class):
             clip = render_clip(label, np.random.SeedSequence([seed, class_index, index]), renderer,
@@ -43,7 +48,7 @@ def tiny_workspace() -> tuple[Path, Path]:
 
     root = Path(tempfile.mkdtemp(prefix="video-tiny-"))
     os.environ["RNN_SUITE_CACHE"] = str(root / "cache")  # decoded-clip cache stays out of the home folder
-    folder = render_folder(root / "clips", clips_per_class=18, seed=11)
+    folder = render_folder(root / "clips", TINY_CLIPS_PER_CLASS, seed=11, classes=TINY_CLASSES)
     model_dir = root / "model"
     train(PRESETS["tiny"], "tiny", str(model_dir), str(folder), run_dir=str(root / "run"), show_progress=False)
     return folder, model_dir

@@ -38,7 +38,8 @@ def export_all(model_dir: str = DEFAULT_OUT, formats: tuple[str, ...] = FORMATS,
             else:
                 summary["stepped_argmax_agreement"] = report.get("step_argmax_agreement")
             summaries[path.name] = summary
-    update_metrics(model_dir, exports=summaries)
+    sizes = {file.name: file.stat().st_size for file in sorted(Path(model_dir).iterdir()) if file.is_file()}
+    update_metrics(model_dir, exports=summaries, sizes=sizes)
     return summaries
 
 
