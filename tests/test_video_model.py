@@ -85,3 +85,36 @@ def test_pair_accuracy_by_hand():
     assert metrics.pair_accuracy(labels, probabilities, names) == {"move_left/move_right": 0.5}
     matrix = metrics.confusion_matrix(labels, probabilities.argmax(-1), len(names))
     assert matrix[left, left] == 1 and matrix[left, right] == 1 and matrix[right, right] == 1 and matrix.sum() == 4
+
+
+def test_symmetry_label_maps_by_hand():
+    from apps.video.data import SYMMETRY_SWAPS, label_map
+
+    index = {name: i for i, name in enumerate(CLASSES)}
+    reverse = label_map(SYMMETRY_SWAPS["reverse_time"], CLASSES)
+    mirror_lr = label_map(SYMMETRY_SWAPS["mirror_left_right"], CLASSES)
+    mirror_ud = label_map(SYMMETRY_SWAPS["mirror_up_down"], CLASSES)
+    assert reverse[index["zoom_in"]] == index["zoom_out"] and reverse[index["move_up"]] == index["move_down"]
+    assert mirror_lr[index["move_left"]] == index["move_right"] and mirror_lr[index["move_up"]] == index["move_up"]
+    assert mirror_lr[index["rotate_cw"]] == index["rotate_ccw"] and mirror_lr[index["zoom_in"]] == index["zoom_in"]
+    assert mirror_ud[index["move_up"]] == index["move_down"] and mirror_ud[index["move_left"]] == index["move_left"]
+    for mapping in (reverse, mirror_lr, mirror_ud):
+        np.testing.assert_array_equal(mapping[mapping], np.arange(len(CLASSES)))  # each is its own inverse
+
+
+def test_augmented_clip_moves_with_its_label():
+    """A marker drawn at the first frame's top-left ends where each applied symmetry sends it."""
+    from apps.video.data import training_dataset
+    from suite.keras import tf
+
+    tf.random.set_seed(0)
+    frames = np.zeros((64, 4, 4, 4, 3), np.uint8)
+    frames[:, 0, 0, 0, 0] = 255
+    labels = np.full(64, CLASSES.index("move_left"), np.int32)
+    clips, targets = next(iter(training_dataset(frames, labels, 64, shuffle=False, augment_classes=CLASSES)))
+    for clip, target in zip(clips.numpy(), targets.numpy()):
+        t, row, col = np.argwhere(clip[..., 0] > 0)[0]
+        reversed_time, mirrored = t == 3, col == 3
+        # move_left becomes move_right under exactly one of time reversal and the left-right mirror.
+        assert CLASSES[target] == ("move_right" if reversed_time != mirrored else "move_left")
+        assert row in (0, 3)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.video import make_data
-from apps.video.classes import CLASSES
+from apps.video.classes import CLASSES, DIRECTION_PAIRS
 from apps.video.dataset import VideoFolder, load_arrays, scan_folder
 from suite.errors import UserError
 
@@ -63,12 +63,51 @@ def unit_to_model_input(frames: np.ndarray) -> np.ndarray:
     return np.asarray(frames, np.float32) * 2.0 - 1.0
 
 
-def training_dataset(frames: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0):
-    """tf.data of (model input, label) from in-memory uint8 arrays (converted per batch: 4x less memory)."""
+# Exact label maps of the motion classes under three symmetries: playing a clip backwards gives its
+# partner class; a left-right mirror swaps left/right moves and the turning sense; an up-down mirror
+# swaps up/down moves and the turning sense. Each doubles the training clips without changing a meaning.
+SYMMETRY_SWAPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "reverse_time": DIRECTION_PAIRS,
+    "mirror_left_right": (("move_left", "move_right"), ("rotate_cw", "rotate_ccw")),
+    "mirror_up_down": (("move_up", "move_down"), ("rotate_cw", "rotate_ccw")),
+}
+SYMMETRY_AXES = {"reverse_time": 0, "mirror_left_right": 2, "mirror_up_down": 1}  # axis of one clip [N, H, W, 3]
+
+
+def label_map(swaps: tuple[tuple[str, str], ...], class_names: tuple[str, ...]) -> np.ndarray:
+    mapping = np.arange(len(class_names), dtype=np.int32)
+    for first, second in swaps:
+        a, b = class_names.index(first), class_names.index(second)
+        mapping[a], mapping[b] = b, a
+    return mapping
+
+
+def augment_symmetries(class_names: tuple[str, ...], seed: int):
+    """A tf.data map applying each symmetry with probability 1/2 (for the motion classes only)."""
+    from suite.keras import tf
+
+    maps = {name: tf.constant(label_map(swaps, class_names)) for name, swaps in SYMMETRY_SWAPS.items()}
+
+    def apply(clip, label):
+        for index, (name, mapping) in enumerate(maps.items()):
+            flip = tf.random.uniform([], seed=seed + index)
+            clip, label = tf.cond(flip < 0.5, lambda: (tf.reverse(clip, [SYMMETRY_AXES[name]]), tf.gather(mapping, label)),
+                                  lambda: (clip, label))
+        return clip, label
+
+    return apply
+
+
+def training_dataset(frames: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0,
+                     augment_classes: tuple[str, ...] | None = None):
+    """tf.data of (model input, label) from in-memory uint8 arrays (converted per batch: 4x less memory).
+    ``augment_classes`` (the motion classes) turns on the symmetry augmentation."""
     from suite.keras import tf
 
     dataset = tf.data.Dataset.from_tensor_slices((frames, labels.astype(np.int32)))
     if shuffle:
         dataset = dataset.shuffle(len(frames), seed=seed, reshuffle_each_iteration=True)
+    if augment_classes is not None:
+        dataset = dataset.map(augment_symmetries(augment_classes, seed))
     dataset = dataset.batch(batch_size)
     return dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 127.5 - 1.0, y)).prefetch(2)

@@ -28,8 +28,9 @@ class VideoConfig:
     clips_per_class: int = 150
     data_seed: int = 0
     alt_clips_per_class: int = 20  # alt-renderer clips for the generalisation check (0 skips it)
+    augment: bool = True  # time reversal and mirrors with their exact label swaps (motion classes only)
     # Training (suite.training.TrainConfig fields); the baseline trains with the same settings.
-    epochs: int = 15
+    epochs: int = 18
     batch_size: int = 16
     learning_rate: float = 2e-3
     schedule: str = "cosine"

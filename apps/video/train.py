@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.video import data, metrics
+from apps.video.classes import CLASSES
 from apps.video.cli import app
 from apps.video.presets import DEFAULT_PRESET, PRESETS, TOPOLOGY, VideoConfig, model_kwargs, train_config
 from apps.video.scoring import BASELINE_FILE, keras_scorer
@@ -49,7 +50,9 @@ def train(config: VideoConfig, preset: str, out: str, data_dir: str | None = Non
               for split in ("train", "validation", "test")}
     run_root = Path(run_dir) if run_dir else data.cache_dir() / "runs" / f"{preset}-{abs(hash_config(config))}"
     fit_config = train_config(config)
-    train_ds = data.training_dataset(*arrays["train"], config.batch_size, shuffle=True, seed=config.seed)
+    augment = class_names if config.augment and set(class_names) == set(CLASSES) else None
+    train_ds = data.training_dataset(*arrays["train"], config.batch_size, shuffle=True, seed=config.seed,
+                                     augment_classes=augment)
     val_ds = data.training_dataset(*arrays["validation"], config.batch_size, shuffle=False)
 
     trained = {}
