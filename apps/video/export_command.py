@@ -7,6 +7,7 @@ accuracies and file sizes are merged into the model's metrics.json.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from apps.video.cli import app
@@ -27,9 +28,10 @@ def export_all(model_dir: str = DEFAULT_OUT, formats: tuple[str, ...] = FORMATS,
     summaries = {}
     for format in formats:
         for kind, step in KINDS.items():
-            report = export_model_dir(model_dir, format=format, quantize="int8", step=step, verbose=verbose)
+            report = export_one(model_dir, format, step, verbose)
             path = default_output_path(model_dir, format, "int8", step)
             summary = {"bytes": Path(path).stat().st_size, "argmax_agreement": report.get("agreement"),
+                       "passed": report["passed_threshold"],
                        "max_abs_diff": round(float(report["max_abs_diff"]), 6),
                        "latency_us": round(float(report["export_latency_us"]), 1)}
             if not step:
@@ -41,6 +43,27 @@ def export_all(model_dir: str = DEFAULT_OUT, formats: tuple[str, ...] = FORMATS,
     sizes = {file.name: file.stat().st_size for file in sorted(Path(model_dir).iterdir()) if file.is_file()}
     update_metrics(model_dir, exports=summaries, sizes=sizes)
     return summaries
+
+
+def export_one(model_dir: str, format: str, step: bool, verbose: bool) -> dict:
+    """export_model_dir's report; an agreement below its threshold is recorded (passed_threshold False) so
+    the other files are still exported and every figure lands in metrics.json before the command fails."""
+    import tempfile
+
+    from export import export_model_dir
+
+    with tempfile.TemporaryDirectory() as folder:
+        report_path = Path(folder) / "report.json"
+        try:
+            report = export_model_dir(model_dir, format=format, quantize="int8", step=step, report=report_path,
+                                      verbose=verbose)
+            report["passed_threshold"] = True
+        except UserError:
+            if not report_path.is_file():
+                raise
+            report = json.loads(report_path.read_text())
+            report["passed_threshold"] = False
+    return report
 
 
 def export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,4 +83,8 @@ def export_command(args: argparse.Namespace) -> int:
                     if "int8_accuracy" in summary else "")
         emit({"file": name, **summary}, args.json,
              f"{name}: {summary['bytes']:,} bytes, argmax agreement {summary['argmax_agreement']:.3f}{accuracy}")
+    failed = [name for name, summary in summaries.items() if not summary["passed"]]
+    if failed:
+        raise UserError(f"{', '.join(failed)}: argmax agreement with Keras below the export threshold "
+                        "(files and figures are in the model directory's metrics.json)")
     return 0
