@@ -105,6 +105,13 @@ def load_folder(root: str | Path, silence_fraction: float = 0.1, unknown_fractio
     return result
 
 
+def background_audio(root: str | Path) -> np.ndarray:
+    """All ``_background_noise_`` recordings of a folder, concatenated (float32; empty when there are none)."""
+    paths = sorted((Path(root) / BACKGROUND_FOLDER).glob("*.wav"))
+    return np.concatenate([_background(str(path)) for path in paths]).astype(np.float32) if paths \
+        else np.zeros(0, np.float32)
+
+
 def _split_of(clip: str, validation: set[str], testing: set[str]) -> str:
     if clip in testing:
         return "testing"

@@ -10,12 +10,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from apps.speech import data
+import numpy as np
+
+from apps.speech import augment, data, dataset
 from apps.speech.cli import app
 from apps.speech.evaluate import classification_metrics
 from apps.speech.features import NUM_FRAMES
 from apps.speech.frontend import HOP_SAMPLES, NUM_MEL_BINS, SAMPLE_RATE, WINDOW_SAMPLES
-from apps.speech.labels import LABELS
+from apps.speech.labels import CLIP_SAMPLES, LABELS
 from apps.speech.presets import DEFAULT_PRESET, PRESETS, SpeechConfig
 from suite.cli import add_config_options, add_strategy_option
 from suite.config import resolve_config, to_dict
@@ -45,6 +47,27 @@ def model_config(config: SpeechConfig, preset: str, data_folder: Path) -> dict:
     }
 
 
+def one_hot(features, labels):  # noqa: ANN001, ANN201 (tf.data map)
+    """Labels as one-hot rows: CategoricalCrossentropy is the loss that takes label smoothing."""
+    from suite.keras import tf
+
+    return features, tf.one_hot(labels, len(LABELS))
+
+
+def training_dataset(config: SpeechConfig, audio: np.ndarray, labels: np.ndarray, background: np.ndarray,
+                     input_shape: list[int]):  # noqa: ANN201 (tf.data.Dataset)
+    """Shuffled, batched, one-hot training data: augmented from audio every epoch, or fixed log-mel."""
+    from suite.keras import tf
+
+    if config.augment:
+        background = background if len(background) > CLIP_SAMPLES else np.zeros(0, np.float32)
+        batches = augment.augmented_dataset(audio, labels, background, config.batch_size, config.seed)
+    else:
+        batches = (tf.data.Dataset.from_tensor_slices((data.log_mel_batch(audio), labels))
+                   .shuffle(len(labels), seed=config.seed).batch(config.batch_size))
+    return batches.map(lambda x, y: (tf.reshape(x, [-1, *input_shape]), y)).map(one_hot).prefetch(2)
+
+
 def train(config: SpeechConfig, preset: str, out: str | os.PathLike, data_folder: str | os.PathLike | None = None,
           run_dir: str | os.PathLike | None = None, strategy: str = "default", verbose: int = 2,
           command: str | None = None) -> dict:
@@ -60,20 +83,22 @@ def train(config: SpeechConfig, preset: str, out: str | os.PathLike, data_folder
     if not splits["training"]:
         raise UserError(f"{folder}: the training split is empty")
     input_shape = config.model_kwargs()["input_shape"]
-    arrays = {split: data.split_features(examples) for split, examples in splits.items() if examples}
+    audio = {split: dataset.load_arrays(examples) for split, examples in splits.items() if examples}
+    arrays = {split: (data.log_mel_batch(clips), labels) for split, (clips, labels) in audio.items()}
 
     seed_everything(config.seed)  # before the tf.data pipelines: their shuffles take the global seed
-    train_x, train_y = arrays["training"]
-    train_ds = (tf.data.Dataset.from_tensor_slices((data.model_inputs(train_x, input_shape), train_y))
-                .shuffle(len(train_y), seed=config.seed).batch(config.batch_size).prefetch(2))
+    train_ds = training_dataset(config, *audio["training"], dataset.background_audio(folder), input_shape)
     validation_ds = None
     if "validation" in arrays:
         val_x, val_y = arrays["validation"]
-        validation_ds = tf.data.Dataset.from_tensor_slices((data.model_inputs(val_x, input_shape), val_y)).batch(256)
+        validation_ds = (tf.data.Dataset.from_tensor_slices((data.model_inputs(val_x, input_shape), val_y))
+                         .batch(256).map(one_hot))
     run_dir = Path(run_dir) if run_dir else Path("runs") / f"speech-{preset}"
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
     model, history = fit(lambda: build_model(config.topology, **config.model_kwargs()), train_ds, validation_ds,
-                         run_dir, config.train_config(), loss=keras.losses.SparseCategoricalCrossentropy(),
-                         metrics=["accuracy"], strategy=strategy, verbose=verbose)
+                         run_dir, config.train_config(), loss=loss, metrics=["accuracy"], strategy=strategy,
+                         verbose=verbose)
+    train_y = audio["training"][1]
 
     metrics: dict = {"params": int(model.count_params()), "epochs_run": len(history.get("epoch", [])),
                      "train_examples": int(len(train_y)), "command": command}
