@@ -259,3 +259,42 @@ def test_evaluate_scores_the_model(model_dir, melody):
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert scores["nll"] == pytest.approx(metrics["nll"], rel=1e-6)
     assert scores["events"] == sum(len(t) - 1 for t in tunes)
+
+
+# ------------------------------------------------------------------ the shipped exported step model
+
+
+def test_shipped_step_export_matches_keras_sequence_model():
+    shipped = melody_model.load_for_generation()
+    assert shipped.model is None and shipped.step_file is not None  # generation needs no Keras
+    keras_melody = melody_model.load()
+    tune = synthetic_tunes(1, seed=3)[0][:80]
+    sequence_log_probs, _ = melody_model.target_log_probs(keras_melody, [tune])
+    exported = generation.stepwise_log_probs(shipped, tune, generation.make_scorer(shipped))
+    assert isinstance(generation.make_scorer(shipped), generation.RuntimeScorer)
+    assert exported.shape == sequence_log_probs.shape
+    # int8 weights: per-event log-probabilities move a little, the mean NLL well under 2%
+    assert np.abs(exported - sequence_log_probs).max() < 0.1
+    assert abs(exported.mean() - sequence_log_probs.mean()) < 0.02 * abs(sequence_log_probs.mean())
+
+
+def test_runtime_scorer_batches_rows_independently():
+    shipped = melody_model.load_for_generation()
+    scorer = generation.make_scorer(shipped)
+    together = generation.sample(shipped, 32, count=3, seed=5, scorer=scorer)
+    first_alone, _ = scorer.start(together[:1, :10])
+    all_rows, _ = scorer.start(together[:, :10])
+    assert together.shape == (3, 32)
+    np.testing.assert_allclose(all_rows[0], first_alone[0], atol=1e-6)
+
+
+def test_generate_with_shipped_model_does_not_import_tensorflow(tmp_path):
+    out = tmp_path / "melody.mid"
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['apps.music', 'generate', '--out', {str(out)!r}, '--seed', '3']\n"
+            "try:\n    runpy.run_module('apps.music', run_name='__main__')\nexcept SystemExit as done:\n"
+            "    assert done.code == 0, done.code\n"
+            "assert 'tensorflow' not in sys.modules, 'generate imported TensorFlow'\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.stat().st_size > 0 and "notes" in result.stdout

@@ -13,7 +13,7 @@ import numpy as np
 
 from apps.music import encoding
 from apps.music.corpus import MelodyDataset, prepare
-from apps.music.presets import STEPS_PER_BAR
+from apps.music.encoding import STEPS_PER_BAR
 
 NO_CONTEXT = -1  # lookback: before the tune starts (one-hot of -1 is all zeros)
 SHUFFLE_BUFFER = 4096

@@ -17,6 +17,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 
 STEPS_PER_QUARTER = 4  # a 16th-note grid, as Magenta's default quantisation
+STEPS_PER_BAR = 4 * STEPS_PER_QUARTER  # 4/4 bars: `--bars` and the lookback features count in these
 MIN_PITCH = 48  # C3: the range of Magenta's melody_rnn, which folk melodies fit after octave shifts
 MAX_PITCH = 84  # C6, inclusive
 NO_EVENT = 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from apps.music.cli import app
-from apps.music.presets import STEPS_PER_BAR
+from apps.music.encoding import STEPS_PER_BAR
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.music.cli import app
-from apps.music.encoding import STEPS_PER_QUARTER
-from apps.music.presets import STEPS_PER_BAR
+from apps.music.encoding import STEPS_PER_BAR, STEPS_PER_QUARTER
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
 
@@ -101,7 +100,7 @@ def generate(args: argparse.Namespace) -> int:
     from apps.music.midi import write_midi
     from apps.music.render import render_piano_roll, render_wav
 
-    melody = melody_model.load(args.model)
+    melody = melody_model.load_for_generation(args.model)
     for path, events in zip(output_paths(args.out, args.count), generate_events(melody, primer, args)):
         notes = decode(events)
         write_midi(notes, path, qpm=args.qpm)

@@ -6,6 +6,8 @@ steps in a ``ScorerState``:
 - ``StepScorer`` (basic, lookback): the stateful step model (``suite.streaming.step_model``) run
   by a compiled step function; the state is the recurrent state, so each new event costs one step
   and a melody costs time linear in its length.
+- ``RuntimeScorer``: the same step model exported to TFLite/ONNX, run by ``export/runtime.py``
+  (what ``generate`` uses with the shipped model: no TensorFlow import, ~30 us per event).
 - ``WindowScorer`` (attention): the attention model cannot be streamed, so each step recomputes
   the sequence model over the last ``attention_window`` events: still linear in the length, with a
   constant ``attention_window`` times larger.
@@ -17,6 +19,7 @@ likely (by the model's log-likelihood) survive. Pure argmax beams repeat one not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,35 +42,30 @@ class ScorerState:
         return ScorerState(self.histories[rows], [state[rows] for state in self.states])
 
 
-class StepScorer:
-    """P(next event) from the stateful step model, one compiled call per event."""
+class StatefulScorer:
+    """P(next event) from a stateful step model, one call per event; subclasses make the call."""
 
-    def __init__(self, melody: MelodyModel) -> None:
-        from suite.streaming import compiled_step, step_model
-
-        self.music = melody.music
-        self.step = step_model(melody.model)
-        self.run = compiled_step(self.step)
+    def __init__(self, lookback: bool) -> None:
+        self.lookback = lookback
 
     def step_input(self, histories: np.ndarray) -> np.ndarray:
-        if not self.music.lookback:
+        if not self.lookback:
             return histories[:, -1:].astype(np.int32)
         from apps.music.lookback import features_np
 
         step = histories.shape[1] - 1
         return np.stack([features_np(row, step) for row in histories])[:, None, :]
 
-    def _advance(self, histories: np.ndarray, states: list) -> tuple[np.ndarray, list]:
-        from suite.keras import tf
+    def initial_states(self, batch: int) -> list[np.ndarray]:
+        raise NotImplementedError
 
-        output, new_states = self.run(tf.constant(self.step_input(histories)), [tf.constant(s) for s in states])
-        return output.numpy()[:, 0].astype(np.float64), [s.numpy() for s in new_states]
+    def _advance(self, histories: np.ndarray, states: list) -> tuple[np.ndarray, list]:
+        """(P(next event) (B, vocab) as float64, new states) after the last event of each history."""
+        raise NotImplementedError
 
     def start(self, histories: np.ndarray) -> tuple[np.ndarray, ScorerState]:
         """Feed the histories (B, T >= 1) event by event; P(next) after the last one."""
-        from suite.streaming import initial_states
-
-        states = initial_states(self.step, len(histories))
+        states = self.initial_states(len(histories))
         for length in range(1, histories.shape[1] + 1):
             probabilities, states = self._advance(histories[:, :length], states)
         return probabilities, ScorerState(histories, states)
@@ -78,6 +76,64 @@ class StepScorer:
         return probabilities, ScorerState(histories, states)
 
 
+class StepScorer(StatefulScorer):
+    """The Keras step model (``suite.streaming.step_model``) run by a compiled step function."""
+
+    def __init__(self, melody: MelodyModel) -> None:
+        from suite.streaming import compiled_step, step_model
+
+        super().__init__(melody.setting("lookback"))
+        self.step = step_model(melody.model)
+        self.run = compiled_step(self.step)
+
+    def initial_states(self, batch: int) -> list[np.ndarray]:
+        from suite.streaming import initial_states
+
+        return [np.asarray(state) for state in initial_states(self.step, batch)]
+
+    def _advance(self, histories: np.ndarray, states: list) -> tuple[np.ndarray, list]:
+        from suite.keras import tf
+
+        output, new_states = self.run(tf.constant(self.step_input(histories)), [tf.constant(s) for s in states])
+        return output.numpy()[:, 0].astype(np.float64), [s.numpy() for s in new_states]
+
+
+class RuntimeScorer(StatefulScorer):
+    """An exported step model (.tflite/.onnx) run by the device runtime: no TensorFlow, and a small
+    fixed cost per call (the compiled Keras step pays TensorFlow's dispatch per event instead)."""
+
+    def __init__(self, path: str | Path, lookback: bool) -> None:
+        super().__init__(lookback)
+        self.path = Path(path)
+        self.runtime = device_runtime().Runtime(str(path))
+
+    def initial_states(self, batch: int) -> list[np.ndarray]:
+        return [np.zeros((batch,) + tuple(d or 1 for d in shape[1:]), np.float32)
+                for shape in self.runtime.input_shapes[1:]]
+
+    def _advance(self, histories: np.ndarray, states: list) -> tuple[np.ndarray, list]:
+        outputs = self.runtime.run(self.step_input(histories), *states)
+        probabilities = outputs[0].reshape(len(histories), -1).astype(np.float64)
+        return probabilities, list(outputs[1:])
+
+
+def device_runtime():
+    """``export/runtime.py`` as a standalone module: it imports only numpy and the runtimes, whereas
+    importing it through the ``export`` package would load TensorFlow (seconds) first."""
+    import importlib.util
+    import sys
+
+    name = "rnn_suite_device_runtime"
+    if name not in sys.modules:
+        package = importlib.util.find_spec("export")  # finds the package without running its __init__
+        location = Path(package.submodule_search_locations[0]) / "runtime.py"
+        spec = importlib.util.spec_from_file_location(name, location)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 class WindowScorer:
     """P(next event) from the sequence model over the last ``attention_window`` events (not streamable)."""
 
@@ -85,7 +141,7 @@ class WindowScorer:
         from suite.keras import tf
 
         self.music = melody.music
-        self.window = melody.music.attention_window
+        self.window = melody.setting("attention_window")
         self.predict = tf.function(lambda x: melody.model(x, training=False), reduce_retracing=True)
 
     def _next(self, histories: np.ndarray) -> np.ndarray:
@@ -106,7 +162,10 @@ class WindowScorer:
 
 
 def make_scorer(melody: MelodyModel) -> Any:
-    return StepScorer(melody) if melody.music.streamable else WindowScorer(melody)
+    """The exported step model when the melody has one, else the compiled Keras step (or window)."""
+    if melody.step_file is not None:
+        return RuntimeScorer(melody.step_file, melody.setting("lookback"))
+    return StepScorer(melody) if melody.streamable else WindowScorer(melody)
 
 
 # ------------------------------------------------------------------------------------ sampling

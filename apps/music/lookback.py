@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from apps.music.encoding import VOCAB_SIZE
-from apps.music.presets import STEPS_PER_BAR
+from apps.music.encoding import STEPS_PER_BAR
 
 LOOKBACK_BARS = (1, 2)
 POSITION_BITS = 4  # 16 steps per bar

@@ -1,5 +1,7 @@
 """A trained melody model: building, loading, model inputs, and scoring whole tunes.
 
+``load_for_generation`` reads only config.json and the exported step model when the model directory
+has one (no TensorFlow import: ``generate`` starts in about a second); ``load`` reads the Keras model.
 Scoring follows the n-gram baseline's convention (``apps/music/ngram.py``): the targets are
 ``events[1:]`` of each tune, each predicted from all the events before it.
 """
@@ -8,32 +10,47 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from apps.music import presets
-from apps.music.presets import MusicConfig
+if TYPE_CHECKING:  # presets imports suite.training, hence TensorFlow: only the Keras paths need it
+    from apps.music.presets import MusicConfig
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parents[2] / "saved_models" / "music"
 SCORE_BATCH = 32  # tunes per forward pass when scoring
+# Exported step models that generation runs, best first: both passed the export parity check;
+# the dynamic-range file (int8 weights, float LSTM kernel) is the fastest on x86 CPUs.
+STEP_EXPORTS = ("step_dynamic.tflite", "step_int8.tflite", "step_int8.onnx")
 
 
 @dataclass
 class MelodyModel:
     """The sequence model, its config.json, and the preset it was trained with."""
 
-    model: Any
+    model: Any  # the Keras sequence model; None when generating from an exported step model
     config: dict
-    music: MusicConfig
+    music: "MusicConfig | None"  # None with model None: the settings are read from config.json
+    step_file: Path | None = None  # an exported step model (.tflite/.onnx) to generate with
 
     @property
     def first_event_probabilities(self) -> np.ndarray:
         return np.asarray(self.config["first_event_probabilities"], np.float64)
 
+    def setting(self, key: str) -> Any:
+        """A preset value (``lookback``, ``attention``, ``attention_window``...), with or without Keras."""
+        if self.music is not None:
+            return getattr(self.music, key)
+        return self.config["music"][key]
 
-def build(config: MusicConfig):
+    @property
+    def streamable(self) -> bool:
+        return not self.setting("attention")
+
+
+def build(config: "MusicConfig"):
     """The Keras sequence model of a preset, built by the suite."""
+    from apps.music import presets
     from suite import build_model
 
     return build_model("many_to_many", **presets.model_kwargs(config))
@@ -41,19 +58,50 @@ def build(config: MusicConfig):
 
 def load(model_dir: str | os.PathLike | None = None) -> MelodyModel:
     """Load a model directory (default: the shipped ``saved_models/music``); UserError if it is not one."""
-    from suite.errors import UserError
+    from apps.music import presets
     from suite.modeldir import load_model_dir
+
+    path = checked_model_dir(model_dir)
+    model, config = load_model_dir(path)
+    check_app(path, config)
+    return MelodyModel(model, config, presets.from_saved(config["music"], config["train"]))
+
+
+def checked_model_dir(model_dir: str | os.PathLike | None) -> Path:
+    from suite.errors import UserError
 
     path = Path(model_dir) if model_dir is not None else SHIPPED_MODEL_DIR
     if not path.is_dir():
         raise UserError(f"{path}: model directory not found (train one with `python -m apps.music train`)")
-    model, config = load_model_dir(path)
+    return path
+
+
+def check_app(path: Path, config: dict) -> None:
+    from suite.errors import UserError
+
     if config.get("app") != "music":
         raise UserError(f"{path}: not a music model (config.json app is {config.get('app')!r})")
-    return MelodyModel(model, config, presets.from_saved(config["music"], config["train"]))
 
 
-def model_inputs(config: MusicConfig, histories: np.ndarray) -> np.ndarray:
+def load_for_generation(model_dir: str | os.PathLike | None = None) -> MelodyModel:
+    """The model directory's exported step model when it has one (no TensorFlow), else ``load``."""
+    import json
+
+    from suite.errors import UserError
+
+    path = checked_model_dir(model_dir)
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError) as error:
+        raise UserError(f"{path}/config.json: not readable ({type(error).__name__})") from None
+    check_app(path, config)
+    exported = [path / name for name in STEP_EXPORTS if (path / name).is_file()]
+    if not exported or config.get("music", {}).get("attention"):
+        return load(path)
+    return MelodyModel(None, config, None, step_file=exported[0])
+
+
+def model_inputs(config: "MusicConfig", histories: np.ndarray) -> np.ndarray:
     """What the sequence model reads for event histories (B, T): tokens, or lookback features."""
     histories = np.asarray(histories, np.int32)
     if not config.lookback:

@@ -17,11 +17,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from apps.music.encoding import STEPS_PER_QUARTER, VOCAB_SIZE
+from apps.music.encoding import STEPS_PER_BAR, VOCAB_SIZE  # noqa: F401  (STEPS_PER_BAR re-exported)
+from apps.music.preset_names import DEFAULT_PRESET, PRESET_NAMES
 from suite.config import apply_overrides, resolve_config
 from suite.training import TrainConfig
 
-STEPS_PER_BAR = 4 * STEPS_PER_QUARTER  # lookback assumes 4/4 bars, as Magenta's lookback_rnn does
 TRAIN_PREFIX = "train."
 
 
@@ -69,7 +69,8 @@ PRESETS: dict[str, MusicConfig] = {
     "tiny": MusicConfig(units=32, embedding_dim=8, window=32, limit=60,
                         train=dataclasses.replace(SHARED_TRAINING, epochs=2, batch_size=16, early_stopping_patience=0)),
 }
-DEFAULT_PRESET = "basic"
+if tuple(PRESETS) != PRESET_NAMES:  # the CLI lists PRESET_NAMES without importing this module
+    raise RuntimeError(f"apps/music/preset_names.py lists {PRESET_NAMES}, presets.py defines {tuple(PRESETS)}")
 
 
 def resolve(name: str, overrides: Sequence[str] = ()) -> MusicConfig:

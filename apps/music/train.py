@@ -16,9 +16,9 @@ HELDOUT_SPLIT = "test"  # validation steers early stopping, so the reported numb
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    from apps.music.presets import DEFAULT_PRESET, PRESETS
+    from apps.music.preset_names import DEFAULT_PRESET, PRESET_NAMES
 
-    add_config_options(parser, PRESETS, DEFAULT_PRESET)
+    add_config_options(parser, PRESET_NAMES, DEFAULT_PRESET)
     add_data_options(parser)
     add_strategy_option(parser)
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="model directory to write")
