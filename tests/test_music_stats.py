@@ -60,3 +60,13 @@ def test_piano_roll_png(tmp_path):
     render.render_piano_roll(scale_melody(C_MAJOR_SCALE), tmp_path / "roll.png", title="scale")
     assert (tmp_path / "roll.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["roll.png"]
+
+
+def test_corpus_excerpts_have_the_generated_length():
+    from apps.music.evaluate import SAMPLE_BARS, corpus_excerpts
+    from apps.music.encoding import STEPS_PER_BAR
+
+    tunes = [np.arange(300) % 39, np.arange(50) % 39]
+    excerpts = corpus_excerpts(tunes)
+    assert [len(excerpt) for excerpt in excerpts] == [SAMPLE_BARS * STEPS_PER_BAR, 50] == [128, 50]
+    np.testing.assert_array_equal(excerpts[0], tunes[0][:128])

@@ -37,11 +37,20 @@ def generated_statistics(melody, count: int, temperature: float, top_k: int | No
     return [decode(row) for row in events]
 
 
+def corpus_excerpts(tunes, events: int = SAMPLE_BARS * STEPS_PER_BAR) -> list:
+    """The first ``events`` events of each tune (shorter tunes whole): measured like generated melodies.
+
+    Whole tunes would give longer melodies (a wider pitch range, a steadier key estimate) than the
+    8-bar samples they are compared with.
+    """
+    return [tune[:events] for tune in tunes]
+
+
 def statistics_record(corpus_tunes, generated) -> dict:
     from apps.music.encoding import decode
     from apps.music.stats import compare, melody_statistics
 
-    corpus_stats = melody_statistics([decode(events) for events in corpus_tunes], key_sample=KEY_SAMPLE)
+    corpus_stats = melody_statistics([decode(events) for events in corpus_excerpts(corpus_tunes)], key_sample=KEY_SAMPLE)
     generated_stats = melody_statistics(generated, key_sample=KEY_SAMPLE)
     return {"corpus": corpus_stats, "generated": generated_stats, "difference": compare(corpus_stats, generated_stats)}
 
