@@ -11,13 +11,21 @@ from typing import Any
 
 import numpy as np
 
-from export.tflite import to_tflite
+from suite.atomic import atomic_path
 from suite.errors import UserError
 
 FORMATS = ("tflite", "onnx")
 # Samples drawn from the app's pipeline for calibration and for the held-out parity check.
 CALIBRATION_COUNT = 200
 HELDOUT_COUNT = 200
+
+
+# Converters load lazily: importing ``export`` (e.g. for ``export.runtime`` on a device-like
+# path) must not pull in TensorFlow.
+def to_tflite(*args: Any, **kwargs: Any) -> dict:
+    from export.tflite import to_tflite as convert
+
+    return convert(*args, **kwargs)
 
 
 def to_onnx(*args: Any, **kwargs: Any) -> dict:
@@ -74,21 +82,24 @@ def export_model_dir(model_dir: str | os.PathLike, format: str = "tflite", quant
     out_path = Path(out) if out else default_output_path(model_dir, format, quantize, step)
     converter = to_tflite if format == "tflite" else to_onnx
     options = {"int8_io": int8_io} if format == "tflite" else {}
-    info = converter(model, out_path, quantize=quantize, representative=calibration_inputs,
-                     sequence_length=None if step else sequence_length, **options)
-
-    runtime = Runtime(str(out_path))
-    result = parity.parity_report(model, info, runtime, parity_inputs, parity_targets, task, step_model=step)
-    if step:
-        result.update(parity.streaming_check(sequence_model, StreamingRuntime(str(out_path)),
-                                             parity.as_list(heldout_inputs)[0], task))
-    if prune_info is not None:
-        result["prune"] = prune_info
-    if verbose:
-        print(parity.format_table(result), flush=True)
-    if report:
-        parity.write_report(result, report)
-    parity.check_agreement(result)
+    # Convert to a temporary sibling and rename only after the parity check passes, so a rejected
+    # export never leaves a file behind (its numbers are in the report).
+    with atomic_path(out_path) as candidate:
+        info = converter(model, candidate, quantize=quantize, representative=calibration_inputs,
+                         sequence_length=None if step else sequence_length, **options)
+        info["path"] = str(out_path)
+        runtime = Runtime(str(candidate))
+        result = parity.parity_report(model, info, runtime, parity_inputs, parity_targets, task, step_model=step)
+        if step:
+            result.update(parity.streaming_check(sequence_model, StreamingRuntime(str(candidate)),
+                                                 parity.as_list(heldout_inputs)[0], task))
+        if prune_info is not None:
+            result["prune"] = prune_info
+        if verbose:
+            print(parity.format_table(result), flush=True)
+        if report:
+            parity.write_report(result, report)
+        parity.check_agreement(result)
     return result
 
 

@@ -60,9 +60,11 @@ def test_step_export_checks_streaming(model_dir, calibration_file, tmp_path):
 def test_disagreement_exits_2_with_message(model_dir, calibration_file, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(parity, "MIN_ARGMAX_AGREEMENT", 1.5)  # impossible: every export must fail
     code = main([str(model_dir), "--quantize", "float16", "--calibration-data", str(calibration_file),
-                 "--out", str(tmp_path / "m.tflite")])
+                 "--out", str(tmp_path / "m.tflite"), "--report", str(tmp_path / "report.json")])
     assert code == 2
     assert "disagrees with Keras" in capsys.readouterr().err
+    # The rejected file is not left behind; the report with its numbers is.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
 
 
 @pytest.mark.parametrize("argv, message", [
