@@ -21,7 +21,7 @@ EXPECTED_RECURRENT_OPS = {
     "cnn_gru": {"GRU": 1}, "encoder_decoder": {"GRU": 2},
 }
 FLOAT_TOLERANCE = 1e-4
-MIN_INT8_AGREEMENT = 0.97
+MIN_INT8_AGREEMENT = 0.99  # the issue's default threshold for classifiers
 STEP_KINDS = ["gru", "lstm", "simple_rnn", "cnn_gru"]
 # float16 and dynamic on every kind cost ~25 s more: the default run covers them on the GRU.
 SLOW_MODES = [pytest.param(kind, mode, marks=() if kind == "gru" else pytest.mark.slow)
@@ -93,6 +93,8 @@ def test_export_uses_native_recurrent_ops_and_agrees_with_keras(kind, quantize, 
         assert np.abs(exported - expected).mean() < 0.02
         assert set(_recurrent_weight_types(proto)) == {onnx.TensorProto.INT8}
         assert info["bytes"] <= size_bound(info["params"], 0, step_model=True)
+        assert "DequantizeLinear" not in info["op_counts"]
+        _assert_weights_fold_to_float_constants(kind, info["path"], tmp_path)
 
 
 def test_bidirectional_gru_is_one_bidirectional_node(tmp_path):
@@ -106,7 +108,6 @@ def test_bidirectional_gru_is_one_bidirectional_node(tmp_path):
 @pytest.mark.parametrize("kind,quantize", SLOW_MODES)
 def test_float16_and_dynamic_modes(kind, quantize, tmp_path):
     info, proto = _export(kind, quantize, tmp_path)
-    float_info, _ = _export(kind, "none", tmp_path)
     onnx.checker.check_model(proto)
     assert not FORBIDDEN_OPS & set(info["op_counts"])
     model = trained_model(kind)
@@ -119,7 +120,9 @@ def test_float16_and_dynamic_modes(kind, quantize, tmp_path):
         assert onnx.TensorProto.FLOAT16 in set(_recurrent_weight_types(proto))
     else:
         assert set(_recurrent_weight_types(proto)) == {onnx.TensorProto.INT8}
-        assert info["bytes"] < float_info["bytes"]
+        # Not "smaller than float": on models under ~1,000 parameters the MatMulInteger nodes cost
+        # more bytes than int8 saves (simple_rnn: 5,543 vs 4,073). The issue's bound still holds.
+        assert info["bytes"] <= size_bound(info["params"], 0, step_model=True)
 
 
 def test_keyword_spotting_sized_gru_int8_stores_each_weight_once(tmp_path):
@@ -137,8 +140,43 @@ def test_keyword_spotting_sized_gru_int8_stores_each_weight_once(tmp_path):
     assert int8_info["bytes_per_param"] < 1.5
     expected = model.predict(calibration, verbose=0)
     exported = Runtime(int8_info["path"]).run(calibration)[0]
-    assert np.abs(exported - expected).max() < 0.05
-    assert np.mean(exported.argmax(-1) == expected.argmax(-1)) >= 0.9
+    assert np.abs(exported - expected).max() < 0.01
+    assert np.mean(exported.argmax(-1) == expected.argmax(-1)) >= 0.95
+
+
+def _optimized_by_onnxruntime(path, tmp_path) -> onnx.ModelProto:
+    """The graph ONNX Runtime actually runs, after its load-time optimizations."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    options.log_severity_level = 3  # it warns that the saved graph is specific to this CPU
+    onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return onnx.load(options.optimized_model_filepath)
+
+
+def _assert_weights_fold_to_float_constants(kind: str, path: str, tmp_path) -> None:
+    """Recurrent kernels only pre-pack constant weights: a weight computed at run time (for example by
+    DequantizeLinear, which ONNX Runtime does not fold) made int8 1.2-1.6x slower than float."""
+    optimized = _optimized_by_onnxruntime(path, tmp_path)
+    initializers = {i.name: numpy_helper.to_array(i) for i in optimized.graph.initializer}
+    assert not [name for name, array in initializers.items() if array.dtype == np.int8]  # all folded
+    recurrent_ops = [n for n in optimized.graph.node if n.op_type in RECURRENT_OPS]
+    assert recurrent_ops
+    for node in recurrent_ops:
+        assert all(initializers[name].dtype == np.float32 for name in node.input[1:3]), node
+    if kind not in ("gru", "lstm"):
+        return
+    # The folded recurrent weight is the Keras weight to within half an int8 step of its gate row.
+    (recurrent,) = [n for n in optimized.graph.node if n.op_type in RECURRENT_OPS]
+    folded = initializers[recurrent.input[2]][0]  # R: [gates * units, units] of the one direction
+    kernel = trained_model(kind).get_layer("rnn").get_weights()[1]  # recurrent kernel [units, gates * units]
+    units = kernel.shape[0]
+    gate_order = {"GRU": [0, 1, 2], "LSTM": [0, 3, 1, 2]}[recurrent.op_type]  # Keras z,r,h / i,f,c,o -> ONNX
+    keras_rows = np.concatenate([kernel.T[g * units:(g + 1) * units] for g in gate_order])
+    half_step = np.abs(keras_rows).max(axis=1, keepdims=True) / 127 / 2
+    assert np.all(np.abs(folded - keras_rows) <= half_step + 1e-7)
+    assert np.abs(folded - keras_rows).max() > 0  # it was quantized, not stored as float
 
 
 @pytest.mark.parametrize("kind", STEP_KINDS)
