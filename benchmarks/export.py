@@ -3,7 +3,8 @@
     python benchmarks/export.py [--saved-models saved_models] [--json results.json] [--skip-saved]
 
 One table per model directory in saved_models/ plus a reference keyword-spotting-sized GRU(64)
-(49 steps x 40 features, 12 classes, random weights). All runtimes use one thread. The FLOP limit
+(49 steps x 40 features, 12 classes, random weights). All runtimes use one thread; the exported
+ones are timed in interleaved rounds, so their ratios hold on a loaded machine. The FLOP limit
 is the time the model's FLOPs take at the one-core float32 matmul peak measured here with numpy.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -38,6 +40,14 @@ CALIBRATION_SAMPLES = 64
 PEAK_MATRIX = 512  # float32 matmul size for the one-core peak (fits cache-friendly BLAS kernels)
 PEAK_REPEATS = 20
 EXPORTS = [("tflite", "none"), ("tflite", "int8"), ("onnx", "none"), ("onnx", "int8")]
+# Exported runtimes are timed in interleaved rounds: at most this many, within this budget per model.
+LATENCY_ROUNDS = 400
+LATENCY_BUDGET_S = 20.0
+# Goal ratios printed under each table: (numerator row, denominator row).
+RATIOS = {"ONNX int8 / ONNX float": ("ONNX int8", "ONNX float"),
+          "TFLite int8 / TFLite float": ("TFLite int8", "TFLite float"),
+          "ONNX float / TFLite float": ("ONNX float", "TFLite float"),
+          "ONNX int8 / TFLite int8": ("ONNX int8", "TFLite int8")}
 ROW_NAMES = {("tflite", "none"): "TFLite float", ("tflite", "int8"): "TFLite int8",
              ("onnx", "none"): "ONNX float", ("onnx", "int8"): "ONNX int8"}
 
@@ -176,39 +186,68 @@ def _export(model, inputs, folder: Path, fmt: str, quantize: str) -> dict:
     return to_onnx(model, path, quantize, representative=representative, sequence_length=sequence_length)
 
 
+def interleaved_medians(calls: dict[str, Callable[[], object]], rounds: int = LATENCY_ROUNDS) -> dict[str, float]:
+    """Median seconds per call of each runtime, timed in rounds that visit every runtime in a shuffled
+    order, so that load from other processes on a shared machine hits all of them alike."""
+    rng = np.random.default_rng(0)
+    names = list(calls)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for name in names:
+        calls[name]()  # warm-up
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for index in rng.permutation(len(names)):
+            times[names[index]].append(_timed(calls[names[index]]))
+        if time.perf_counter() - started > LATENCY_BUDGET_S:
+            break
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
 def benchmark_model(name: str, model: keras.Model, inputs: list[np.ndarray], peak: float, folder: Path) -> dict:
     sample = [array[:1] for array in inputs]
     keras_args = sample if len(sample) > 1 else sample[0]
     keras_s = median_latency_s(lambda: model(keras_args, training=False))
     reference = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
     names = [t.name.split(":")[0] for t in model.inputs]
+    feeds = dict(zip(names, sample))
     flops = model_flops(model)
-    rows = []
+    rows, runtimes = [], {}
     for fmt, quantize in EXPORTS:
+        row_name = ROW_NAMES[(fmt, quantize)]
         try:
             info = _export(model, inputs, folder, fmt, quantize)
         except Exception as error:  # one failing export should not hide the other rows
-            rows.append({"name": ROW_NAMES[(fmt, quantize)], "error": str(error).splitlines()[0][:120]})
+            rows.append({"name": row_name, "error": str(error).splitlines()[0][:120]})
             continue
         runtime = Runtime(info["path"], num_threads=1)
-        feeds = dict(zip(names, sample))
-        seconds = median_latency_s(lambda: runtime.run_named(feeds))
+        runtimes[row_name] = runtime
         outputs = runtime.run_named(dict(zip(names, inputs)))[0]
         rows.append({
-            "name": ROW_NAMES[(fmt, quantize)], "bytes": info["bytes"], "bytes_per_param": info["bytes_per_param"],
-            "latency_us": seconds * 1e6, "speedup_vs_keras": keras_s / seconds,
+            "name": row_name, "bytes": info["bytes"], "bytes_per_param": info["bytes_per_param"],
             "max_abs_diff": float(np.abs(outputs - reference).max()),
             "argmax_agreement": float(np.mean(outputs.argmax(-1) == reference.argmax(-1))),
             "ops": info["ops"],
         })
+    seconds = interleaved_medians({row: (lambda r=runtime: r.run_named(feeds)) for row, runtime in runtimes.items()})
+    for row in rows:
+        if row["name"] in seconds:
+            row["latency_us"] = seconds[row["name"]] * 1e6
+            row["speedup_vs_keras"] = keras_s / seconds[row["name"]]
     flop_limit_s = flops / peak
     int8 = next((r for r in rows if r["name"] == "TFLite int8" and "latency_us" in r), None)
     return {
         "model": name, "params": int(model.count_params()), "flops": flops, "keras_latency_us": keras_s * 1e6,
         "flop_limit_us": flop_limit_s * 1e6,
         "tflite_int8_over_flop_limit": (int8["latency_us"] / 1e6 / flop_limit_s) if int8 and flops else None,
+        "ratios": latency_ratios(seconds),
         "rows": rows,
     }
+
+
+def latency_ratios(seconds: dict[str, float]) -> dict[str, float]:
+    """The issue's performance goals as time ratios (int8 / float <= 1, ONNX / TFLite <= 1.2)."""
+    return {label: seconds[numerator] / seconds[denominator] for label, (numerator, denominator) in RATIOS.items()
+            if numerator in seconds and denominator in seconds}
 
 
 def format_table(result: dict, source: str) -> str:
@@ -226,6 +265,8 @@ def format_table(result: dict, source: str) -> str:
     if result["tflite_int8_over_flop_limit"] is not None:
         lines.append(f"FLOP limit at the one-core peak: {result['flop_limit_us']:.1f} us; TFLite int8 takes "
                      f"{result['tflite_int8_over_flop_limit']:.1f}x that")
+    if result["ratios"]:
+        lines.append("time ratios: " + ", ".join(f"{label} {ratio:.2f}" for label, ratio in result["ratios"].items()))
     return "\n".join(lines)
 
 
