@@ -174,7 +174,7 @@ def saved_models(folder: Path) -> list[tuple[str, keras.Model, list[np.ndarray],
 
 def _sequence_length(model: keras.Model, inputs: list[np.ndarray]) -> int | None:
     first = model.inputs[0]
-    return int(inputs[0].shape[1]) if len(first.shape) >= 3 and first.shape[1] is None else None
+    return int(inputs[0].shape[1]) if len(first.shape) >= 2 and first.shape[1] is None else None
 
 
 def _export(model, inputs, folder: Path, fmt: str, quantize: str) -> dict:
