@@ -131,7 +131,7 @@ def _training_data(config: dict, calibration_data: str | None) -> tuple[Any, Any
 def _sequence_length(inputs: Any) -> int | None:
     first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
     first = np.asarray(first)
-    return int(first.shape[1]) if first.ndim >= 3 else None
+    return int(first.shape[1]) if first.ndim >= 2 else None
 
 
 __all__ = ["to_tflite", "to_onnx", "prune_model", "export_model_dir", "default_output_path"]

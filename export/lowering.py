@@ -150,7 +150,7 @@ def _returns_sequences(layer: Any) -> bool:
 def _input_spec(tensor: Any, sequence_length: int | None) -> tf.TensorSpec:
     shape = list(tensor.shape)
     shape[0] = EXPORT_BATCH
-    if len(shape) >= 3 and shape[1] is None:
+    if len(shape) >= 2 and shape[1] is None:  # (batch, time) token inputs too
         if sequence_length is None:
             raise UserError(f"input {tensor.name!r} has no fixed length: pass sequence_length (--sequence-length)")
         shape[1] = sequence_length

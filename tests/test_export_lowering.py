@@ -59,6 +59,18 @@ def test_layer_stack_and_causal_attention_match_keras():
     _compare(model, [_sequences()])
 
 
+def test_token_language_model_with_open_length_lowers_at_a_given_length():
+    from suite import build_model
+
+    model = build_model("many_to_many", cell="lstm", units=6, vocab_size=9, embedding_dim=4,
+                        input_shape=(None,), output_size=9)
+    tokens = np.random.default_rng(1).integers(0, 9, size=(2, STEPS)).astype(np.int32)
+    function = lower_model(model, sequence_length=STEPS)
+    for index in range(len(tokens)):
+        got = np.asarray(function(tokens[index:index + 1])[0])
+        np.testing.assert_allclose(got, model(tokens[index:index + 1]).numpy(), atol=1e-5)
+
+
 def test_unsupported_layer_is_a_user_error():
     inputs = keras.Input((STEPS, FEATURES), name="x")
     model = keras.Model(inputs, keras.layers.Cropping1D(1, name="crop")(inputs))
