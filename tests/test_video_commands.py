@@ -21,6 +21,7 @@ def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
+@pytest.mark.slow  # asserts above-chance accuracy of the tiny model, which is flaky at this size (issue 7)
 def test_predict_json_records(workspace, capsys):
     folder, model_dir = workspace
     files = [str(file) for file in scan_folder(folder, TINY_CLASSES).subset("test").files]
