@@ -1,31 +1,8 @@
 """The vitals notebook runs end to end at small sizes (simulate, train a small model, compare with NEWS2)."""
-import os
-from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
-
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT_S = 240  # per cell; the whole notebook takes well under a minute on an idle 2-core machine
+from tests.notebooks import execute_notebook
 
 
-def test_notebook_executes_at_small_sizes():
-    notebook = nbformat.read(ROOT / "notebooks" / "vitals.ipynb", as_version=4)
-    saved = {name: os.environ.get(name) for name in ("RNN_SUITE_SMALL", "PYTHONPATH")}
-    os.environ["RNN_SUITE_SMALL"] = "1"
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved["PYTHONPATH"]]))
-    try:
-        NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
-                       resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    printed = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                      for output in cell.get("outputs", []))
+def test_notebook_executes_at_small_sizes(monkeypatch):
+    printed, images = execute_notebook("vitals.ipynb", monkeypatch)
     assert "hospital_a: model AUROC" in printed and "hospital_b: model AUROC" in printed
-    images = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
-              if "image/png" in output.get("data", {})]
-    assert len(images) == 1
+    assert images == 1
