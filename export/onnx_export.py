@@ -219,10 +219,7 @@ def weight_only_int8(proto: onnx.ModelProto, min_elements: int = MIN_QUANTIZED_E
     graph = proto.graph
     consumers = _consumers(graph)
     converted = 0
-    for init in list(graph.initializer):
-        if init.data_type != onnx.TensorProto.FLOAT or not consumers.get(init.name):
-            continue
-        array = numpy_helper.to_array(init)
+    for init, array in _consumed_float_initializers(graph, consumers):
         scale_axes = _scale_axes(consumers[init.name], array.shape)
         if array.size < (MIN_WEIGHT_ELEMENTS if scale_axes else min_elements):
             continue
@@ -243,15 +240,18 @@ def weight_only_int8(proto: onnx.ModelProto, min_elements: int = MIN_QUANTIZED_E
     return converted
 
 
+def _consumed_float_initializers(graph: onnx.GraphProto, consumers: dict) -> list[tuple]:
+    """(initializer, its array) for every float32 initializer some node reads; a snapshot, so callers may edit."""
+    return [(init, numpy_helper.to_array(init)) for init in list(graph.initializer)
+            if init.data_type == onnx.TensorProto.FLOAT and consumers.get(init.name)]
+
+
 def float16_weights(proto: onnx.ModelProto, min_elements: int = MIN_QUANTIZED_ELEMENTS) -> int:
     """Store large float32 initializers as float16 behind a Cast back to float32."""
     graph = proto.graph
     consumers = _consumers(graph)
     converted = 0
-    for init in list(graph.initializer):
-        if init.data_type != onnx.TensorProto.FLOAT or not consumers.get(init.name):
-            continue
-        array = numpy_helper.to_array(init)
+    for init, array in _consumed_float_initializers(graph, consumers):
         if array.size < min_elements:
             continue
         base = init.name.replace(":", "_").replace("/", "_")
