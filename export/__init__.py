@@ -88,7 +88,7 @@ def export_model_dir(model_dir: str | os.PathLike, format: str = "tflite", quant
     result = parity.parity_report(model, info, runtime, parity_inputs, parity_targets, task, step_model=step)
     if step:
         result.update(parity.streaming_check(sequence_model, StreamingRuntime(str(out_path)),
-                                             parity.as_list(heldout_inputs)[0], task))
+                                             parity.as_list(heldout_inputs)[0], task, heldout_targets))
     if prune_info is not None:
         result["prune"] = prune_info
     if verbose:
