@@ -1,7 +1,8 @@
 """Feature arrays for training and scoring: a Speech Commands folder -> (log-mel, label) per split.
 
 Without ``--data``, ``train`` synthesizes a folder with make-data into the cache
-(``$RNN_SUITE_CACHE/speech``, else ``~/.cache/rnn-suite/speech``), keyed by clips per word and seed.
+(``$RNN_SUITE_CACHE/speech``, else ``~/.cache/rnn-suite/speech``), keyed by make-data's data version,
+clips per word and seed.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def cache_dir() -> Path:
 
 def generated_folder(per_word: int, seed: int, workers: int | None = None, show_progress: bool = True) -> Path:
     """A make-data folder in the cache, synthesized on first use (deterministic for a seed)."""
-    folder = cache_dir() / f"generated-w{per_word}-s{seed}"
+    # named by make-data's data version too: a folder an older make-data wrote is never reused
+    folder = cache_dir() / f"generated-v{make_data.DATA_VERSION}-w{per_word}-s{seed}"
     if not (folder / make_data.MANIFEST).is_file():
         workers = workers or max(1, min(4, os.cpu_count() or 1))
         make_data.make_data(folder, per_word=per_word, seed=seed, workers=workers, show_progress=show_progress)

@@ -9,6 +9,9 @@ Layout written (as Google ships Speech Commands v2):
 The split is made by voice: voice variants are grouped into families (klatt, klatt2, ... are one
 family) and each family belongs to one split, so validation and test voices are never heard in
 training. The accent (en-us, en-gb-scotland, ...) is drawn freely for each clip.
+A share of the TRAINING clips is spoken breathy / whispered: the clip's own variant with low voicing and
+breath noise (a generated variant in a private espeak data folder), so the model hears unvoiced speech
+from many training voices; validation and test clips never get it and are the same as in data version 1.
 Same seed, same files: each word is rendered in a fresh worker process (espeak-ng's output
 depends on what the process spoke before), with random draws seeded by (seed, word, clip).
 """
@@ -19,6 +22,7 @@ import json
 import multiprocessing
 import os
 import re
+import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -36,6 +40,9 @@ from suite.errors import UserError
 
 WORDS: tuple[str, ...] = KEYWORDS + UNKNOWN_WORDS
 MANIFEST = "make_data.json"
+# Bumped whenever the same seed makes different files; train's cache folder is named by it, so a folder
+# made by an older make-data is never reused. 2: breathy training clips.
+DATA_VERSION = 2
 SPLIT_FRACTIONS = {"validation": 0.1, "testing": 0.1}  # of voice families and of each word's clips
 
 # Prosody ranges (espeak-ng units), drawn uniformly per clip.
@@ -50,6 +57,17 @@ SNR_DB = (5.0, 30.0)  # speech-to-noise ratio of the noisy clips, over the spoke
 PEAK = (0.05, 0.9)  # final peak level (gain), about -26 to -1 dBFS
 TRIM_THRESHOLD = 0.02  # espeak's leading/trailing silence: below 2% of the peak
 TRIM_MARGIN = SAMPLE_RATE // 100  # keep 10 ms around the word
+
+# Breathy / whispered training clips (espeak-ng variant keywords, drawn per clip from a separate random
+# stream, so every other draw, and thus every held-out clip, is unchanged). The ranges cover breathy to
+# fully whispered speech in general; they are not the test voice's values. Variants that use espeak's
+# Klatt synthesizer (klatt*, Storm, ...) ignore breath lines, so their breathy clips sound as before.
+BREATHY_SPLITS = ("training",)  # held-out voices stay as espeak ships them
+BREATHY_PROBABILITY = 0.2  # share of training clips
+BREATHY_VOICING = (10, 40)  # % of the voiced source kept (espeak default 100)
+# breath noise strength and its bandwidth (Hz) at formants 1..6: strong low formants, weaker high ones
+BREATHY_BREATH = ((20, 100), (20, 100), (10, 80), (10, 60), (0, 40), (0, 30))
+BREATHY_BREATHW = ((100, 250), (100, 250), (150, 300), (150, 300), (200, 500), (200, 500))
 
 BACKGROUND_SECONDS = 30
 BACKGROUND_RMS = 0.1  # about -20 dBFS, the level _silence_ examples are cut from
@@ -69,10 +87,16 @@ class ClipSpec:
     snr_db: float
     peak: float
     seed: tuple[int, ...]  # for the time shift and the noise samples
+    breathiness: synth.Breathiness | None = None  # spoken with a breathy copy of ``variant``
 
     @property
     def speaker(self) -> str:
-        return slug(self.variant)
+        return slug(self.variant)  # the voice, breathy or not: it decides the split
+
+    @property
+    def espeak_variant(self) -> str:
+        """The variant espeak loads: ``variant`` itself, or its generated breathy copy (one per clip)."""
+        return f"breathy-{self.word}-{self.index}" if self.breathiness else self.variant
 
     @property
     def relative_path(self) -> str:
@@ -114,6 +138,20 @@ def clip_splits(per_word: int) -> list[str]:
     return ["training"] * training + [split for split, count in held_out.items() for _ in range(count)]
 
 
+def draw_breathiness(word_index: int, index: int, split: str, seed: int) -> synth.Breathiness | None:
+    """A breathy quality for BREATHY_PROBABILITY of the clips of BREATHY_SPLITS, else None."""
+    if split not in BREATHY_SPLITS:
+        return None
+    rng = np.random.default_rng([seed, 5, word_index, index])  # own stream: the other draws are unchanged
+    if rng.random() >= BREATHY_PROBABILITY:
+        return None
+    return synth.Breathiness(
+        voicing=int(rng.integers(*BREATHY_VOICING, endpoint=True)),
+        breath=tuple(int(rng.integers(*bounds, endpoint=True)) for bounds in BREATHY_BREATH),
+        breathw=tuple(int(rng.integers(*bounds, endpoint=True)) for bounds in BREATHY_BREATHW),
+    )
+
+
 def draw_clip(word_index: int, index: int, split: str, voices: list[str], seed: int) -> ClipSpec:
     rng = np.random.default_rng([seed, 2, word_index, index])
     prosody = synth.Prosody(
@@ -127,6 +165,7 @@ def draw_clip(word_index: int, index: int, split: str, voices: list[str], seed: 
         variant=str(rng.choice(voices)), accent=str(rng.choice(synth.ENGLISH_ACCENTS)), prosody=prosody,
         noise_kind=str(rng.choice(list(noise.NOISES))) if rng.random() < NOISE_PROBABILITY else None,
         snr_db=float(rng.uniform(*SNR_DB)), peak=float(rng.uniform(*PEAK)), seed=(seed, 3, word_index, index),
+        breathiness=draw_breathiness(word_index, index, split, seed),
     )
 
 
@@ -147,13 +186,21 @@ def trim_silence(audio: np.ndarray) -> np.ndarray:
     return audio[max(0, loud[0] - TRIM_MARGIN): loud[-1] + TRIM_MARGIN]
 
 
+def speak(spec: ClipSpec) -> np.ndarray:
+    """The clip's word from this process's espeak-ng, through its breathy variant when it has one."""
+    if spec.breathiness is None:
+        return synth.speaker().speak(spec.word, f"{spec.accent}+{spec.variant}", spec.prosody)
+    text = synth.breathy_variant_text(spec.variant, spec.breathiness)
+    return synth.speaker().speak_generated(spec.word, spec.accent, spec.espeak_variant, text, spec.prosody)
+
+
 def render_clip(spec: ClipSpec) -> np.ndarray:
     """Speak, time-shift into 1 s, add noise at the drawn SNR, and set the drawn peak level."""
     rng = np.random.default_rng(spec.seed)
-    speech = trim_silence(synth.speaker().speak(spec.word, f"{spec.accent}+{spec.variant}", spec.prosody))
-    speech = speech[:CLIP_SAMPLES]
+    voice = f"{spec.accent}+{spec.espeak_variant}"
+    speech = trim_silence(speak(spec))[:CLIP_SAMPLES]
     if speech.size == 0 or not np.any(speech):
-        raise RuntimeError(f"espeak-ng produced no audio for {spec.word!r} with {spec.accent}+{spec.variant}")
+        raise RuntimeError(f"espeak-ng produced no audio for {spec.word!r} with {voice}")
     speech = speech / np.max(np.abs(speech))
     clip = np.zeros(CLIP_SAMPLES, np.float32)
     start = int(rng.integers(0, CLIP_SAMPLES - speech.size, endpoint=True))  # time shift
@@ -171,7 +218,7 @@ def write_clips(specs: list[ClipSpec], folder: str) -> None:
         write_wav(target, render_clip(spec))
 
 
-def render_word(job: tuple[list[ClipSpec], str]) -> int:
+def render_word(job: tuple[list[ClipSpec], str, str | None]) -> int:
     """Worker: write one word's clips into the temp folder; returns how many were written.
 
     libespeak-ng segfaults on a few voice/prosody combinations (seen: variant "rob", pitch 15,
@@ -179,13 +226,14 @@ def render_word(job: tuple[list[ClipSpec], str]) -> int:
     child; when it dies, the clip it died on is spoken again with default prosody, and the rest
     continue in a fresh child. The crash is deterministic, so the files still depend only on the seed.
     """
-    specs, folder = list(job[0]), job[1]
+    specs, folder, espeak_folder = list(job[0]), job[1], job[2]
     start, retried = 0, set()
     while start < len(specs):
         pid = os.fork()
         if pid == 0:  # child: speak, then leave without running the parent's cleanup
             code = 0
             try:
+                synth.speaker(espeak_folder)  # before any speech: the data folder with the breathy variants
                 write_clips(specs[start:], folder)
             except BaseException:  # noqa: BLE001 (reported through the exit code)
                 code = 1
@@ -226,6 +274,26 @@ def check_output(out: Path) -> None:
         raise UserError(f"{out}: folder exists, is not empty and was not made by make-data; refusing to replace it")
 
 
+def render_words(words: list[list[ClipSpec]], folder: str, espeak_folder: str, workers: int,
+                 show_progress: bool) -> None:
+    # A fresh process per word (maxtasksperchild=1) makes the audio independent of --workers.
+    # fork: children start in milliseconds with the modules already imported; this process
+    # never speaks itself, so every child starts from an untouched libespeak-ng.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, maxtasksperchild=1) as pool:
+        jobs = [(specs, folder, espeak_folder) for specs in words]
+        for _ in progress(pool.imap_unordered(render_word, jobs), "make-data (words)", len(jobs), show_progress):
+            pass
+
+
+def breathy_manifest(words: list[list[ClipSpec]]) -> dict:
+    clips = [spec for specs in words for spec in specs]
+    return {"splits": list(BREATHY_SPLITS), "probability": BREATHY_PROBABILITY, "voicing": BREATHY_VOICING,
+            "breath": BREATHY_BREATH, "breathw": BREATHY_BREATHW,
+            "clips": {split: sum(bool(spec.breathiness) for spec in clips if spec.split == split)
+                      for split in ("training", "validation", "testing")}}
+
+
 def make_data(out: str | Path, per_word: int = 40, seed: int = 0, workers: int = 1, show_progress: bool = True) -> dict:
     """Synthesize the dataset into ``out`` atomically; returns the manifest."""
     out = Path(out)
@@ -235,24 +303,19 @@ def make_data(out: str | Path, per_word: int = 40, seed: int = 0, workers: int =
         raise UserError(f"--workers: must be at least 1, got {workers}")
     check_output(out)
     voices, words = plan(per_word, seed)
-    with atomic_path(out, is_dir=True) as folder:
-        # A fresh process per word (maxtasksperchild=1) makes the audio independent of --workers.
-        # fork: children start in milliseconds with the modules already imported; this process
-        # never speaks itself, so every child starts from an untouched libespeak-ng.
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers, maxtasksperchild=1) as pool:
-            jobs = [(specs, str(folder)) for specs in words]
-            for _ in progress(pool.imap_unordered(render_word, jobs), "make-data (words)", len(jobs), show_progress):
-                pass
+    with atomic_path(out, is_dir=True) as folder, tempfile.TemporaryDirectory(prefix="rnn-suite-espeak-") as scratch:
+        espeak_folder = str(synth.make_data_folder(Path(scratch) / "espeak-ng-data"))
+        render_words(words, str(folder), espeak_folder, workers, show_progress)
         write_background(folder, seed)
         counts = write_lists(folder, words)
         manifest = {
-            "seed": seed, "per_word": per_word, "sample_rate": SAMPLE_RATE, "clip_samples": CLIP_SAMPLES,
+            "data_version": DATA_VERSION, "seed": seed, "per_word": per_word, "sample_rate": SAMPLE_RATE, "clip_samples": CLIP_SAMPLES,
             "keywords": list(KEYWORDS), "unknown_words": list(UNKNOWN_WORDS), "clips": counts,
             "voices": voices, "accents": list(synth.ENGLISH_ACCENTS),
             "prosody_ranges": {"rate_wpm": RATE_WPM, "pitch": PITCH, "pitch_range": PITCH_RANGE, "volume": VOLUME},
             "augmentation": {"noise_probability": NOISE_PROBABILITY, "snr_db": SNR_DB, "peak": PEAK,
                              "noises": list(noise.NOISES)},
+            "breathy": breathy_manifest(words),
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
