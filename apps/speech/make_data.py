@@ -61,7 +61,7 @@ TRIM_MARGIN = SAMPLE_RATE // 100  # keep 10 ms around the word
 # Breathy / whispered training clips (espeak-ng variant keywords, drawn per clip from a separate random
 # stream, so every other draw, and thus every held-out clip, is unchanged). The ranges cover breathy to
 # fully whispered speech in general; they are not the test voice's values. Variants that use espeak's
-# Klatt synthesizer (klatt*, Storm, ...) ignore breath lines, so their breathy clips sound as before.
+# Klatt synthesizer (klatt*, robosoft*, edward, ...) ignore breath lines, so their breathy clips sound as before.
 BREATHY_SPLITS = ("training",)  # held-out voices stay as espeak ships them
 BREATHY_PROBABILITY = 0.2  # share of training clips
 BREATHY_VOICING = (10, 40)  # % of the voiced source kept (espeak default 100)
