@@ -11,6 +11,7 @@ each layer is lowered by ``LOWERINGS[layer class name]``.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -85,11 +86,19 @@ def activation(fn_or_name: Any) -> Callable[[tf.Tensor], tf.Tensor]:
 
 
 # --------------------------------------------------------------------------- model walk
-def lower_model(model: keras.Model, sequence_length: int | None = None) -> tf.types.experimental.ConcreteFunction:
+# |LSTM cell state| bound of a lowering, None for none (see lower_model); set while tracing.
+_CELL_CLIP: ContextVar[float | None] = ContextVar("cell_clip", default=None)
+
+
+def lower_model(model: keras.Model, sequence_length: int | None = None,
+                cell_clip: float | None = None) -> tf.types.experimental.ConcreteFunction:
     """A concrete function (batch 1, fixed shapes) computing ``model`` with explicit ops.
 
     Inputs are named after the model's input layers; outputs come in Keras order (export/tflite.py
     names them after the output layers, so ``state_in_0`` / ``state_out_0`` survive export).
+    ``cell_clip`` bounds every LSTM cell state to [-cell_clip, cell_clip], like the ``cell_clip``
+    option of TFLite's own LSTM op: full int8 gives the cell state one scale, and an unbounded
+    state calibrated at +-100 leaves it a step of 0.8 (see docs/export.md).
     """
     specs = [_input_spec(tensor, sequence_length) for tensor in model.inputs]
     output_names = list(model.output_names)
@@ -100,7 +109,25 @@ def lower_model(model: keras.Model, sequence_length: int | None = None) -> tf.ty
         return tuple(tf.identity(value, name=name) for name, value in zip(output_names, outputs))
 
     function = tf.function(forward, input_signature=specs, autograph=False)
-    return function.get_concrete_function()
+    token = _CELL_CLIP.set(cell_clip)
+    try:
+        return function.get_concrete_function()
+    finally:
+        _CELL_CLIP.reset(token)
+
+
+def lstm_cell_state_inputs(model: keras.Model) -> list[int]:
+    """Indices of ``model.inputs`` that feed an LSTM's initial cell state (``state_in`` c of step models)."""
+    positions = {id(tensor): index for index, tensor in enumerate(model.inputs)}
+    found = []
+    for layer in model.layers:
+        if type(layer).__name__ != "LSTM":
+            continue
+        for node in layer.inbound_nodes:
+            x, initial = _split_inputs(node.call_args[0], node.call_kwargs)
+            if initial and len(initial) == 2 and id(initial[1]) in positions:
+                found.append(positions[id(initial[1])])
+    return sorted(set(found))
 
 
 def lower_graph(model: keras.Model, inputs: list[tf.Tensor]) -> list[tf.Tensor]:
@@ -428,12 +455,19 @@ def _gru_step(cell, w: RecurrentWeights, x_t, h, constants):
 
 def _lstm_step(cell, w: RecurrentWeights, x_t, states, constants):
     h, c = states
-    gates = x_t + tf.matmul(h, constants["recurrent"])
-    i, f, g, o = tf.split(gates, 4, axis=1)
+    x_if, x_g, x_o = x_t  # the input projection was split once for all steps
+    recurrent_if, recurrent_g, recurrent_o = constants["recurrent_parts"]
+    i, f = tf.split(x_if + tf.matmul(h, recurrent_if), 2, axis=1)
+    g, o = x_g + tf.matmul(h, recurrent_g), x_o + tf.matmul(h, recurrent_o)
     sigmoid = activation(cell.recurrent_activation)
-    new_c = sigmoid(f) * c + sigmoid(i) * activation(cell.activation)(g)
+    new_c = _clip_cell(sigmoid(f) * c + sigmoid(i) * activation(cell.activation)(g))
     new_h = sigmoid(o) * activation(cell.activation)(new_c)
     return new_h, [new_h, new_c]
+
+
+def _clip_cell(c: tf.Tensor) -> tf.Tensor:
+    bound = _CELL_CLIP.get()
+    return c if bound is None else tf.clip_by_value(c, -bound, bound)
 
 
 def _simple_step(cell, w: RecurrentWeights, x_t, h, constants):
@@ -451,7 +485,7 @@ class CellLowering:
 # cell class name -> its lowering
 RECURRENT_CELLS: dict[str, CellLowering] = {
     "GRUCell": CellLowering(_gru_step, 1, (2, 1)),
-    "LSTMCell": CellLowering(_lstm_step, 2, None),
+    "LSTMCell": CellLowering(_lstm_step, 2, (2, 1, 1)),
     "SimpleRNNCell": CellLowering(_simple_step, 1, None),
 }
 
@@ -483,6 +517,8 @@ def run_recurrent(layer: Any, x: tf.Tensor, initial_state: list[tf.Tensor] | Non
     masks_per_step = tf.unstack(tf.expand_dims(mask, -1), axis=1) if mask is not None else [None] * steps
     order = list(range(steps))[::-1] if go_backwards else list(range(steps))
     states = list(initial_state) if initial_state else [tf.zeros([batch, weights.units])] * state_count
+    if state_count == 2 and initial_state:
+        states[1] = _clip_cell(states[1])  # an LSTM's incoming cell state
     outputs: list[tf.Tensor] = []
     output = states[0]
     for t in order:

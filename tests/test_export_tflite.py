@@ -115,3 +115,37 @@ def test_int8_step_model_streams_like_the_sequence_model(kind, tmp_path):
     assert np.mean(final.argmax(-1) == expected.argmax(-1)) >= MIN_AGREEMENT
     assert np.max(np.abs(final - expected)) < MAX_DIFF["int8"]
     assert np.mean(np.abs(final - expected)) < MEAN_DIFF_INT8
+
+
+def test_int8_softmax_runs_on_float_logits(tmp_path):
+    """With float outputs the final softmax follows the DEQUANTIZE, so small probabilities survive."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = trained_model("lstm")
+    inputs, _ = _heldout("lstm")
+    path = tmp_path / "lstm_int8.tflite"
+    to_tflite(model, path, quantize="int8", representative=model_data("lstm", 100, seed=5)[0])
+    interpreter = Interpreter(str(path))
+    operators = [op["op_name"] for op in interpreter._get_ops_details()]
+    assert operators[-2:] == ["DEQUANTIZE", "SOFTMAX"]
+    expected = model.predict(inputs, verbose=0)
+    got = _run(model, str(path), inputs).reshape(expected.shape)
+    small = expected < 1.0 / 512  # an int8 softmax output (scale 1/256) rounds all of these to 0
+    assert small.sum() > 20 and np.all(got[small] > 0)
+    assert np.median(np.abs(np.log(got[small]) - np.log(expected[small]))) < 0.5
+
+
+def test_int8_lstm_cell_state_is_clipped(tmp_path):
+    """Full int8 bounds the LSTM cell state (state_out_1) and calibrates its input at the same bound."""
+    from export.lowering import lower_model, lstm_cell_state_inputs
+    from export.tflite import LSTM_CELL_CLIP
+
+    step = step_model(trained_model("lstm"))
+    assert [step.input_names[i] for i in lstm_cell_state_inputs(step)] == ["state_in_1"]
+    frame = np.zeros((1, 1, step.inputs[0].shape[-1]), np.float32)
+    hidden = np.zeros((1, step.inputs[1].shape[-1]), np.float32)
+    huge_cell = np.full_like(hidden, 50.0)
+    clipped = lower_model(step, cell_clip=LSTM_CELL_CLIP)(frame, hidden, huge_cell)
+    unclipped = lower_model(step)(frame, hidden, huge_cell)
+    assert np.max(np.abs(clipped[2].numpy())) <= LSTM_CELL_CLIP
+    assert np.max(np.abs(unclipped[2].numpy())) > 40.0
