@@ -27,6 +27,8 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         tmp = Path(name)
     try:
         yield tmp
+        if tmp.exists():
+            tmp.chmod(_default_mode(is_dir))  # mkstemp/mkdtemp create 0600/0700: give the usual umask mode
         if is_dir and target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
@@ -36,6 +38,13 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _default_mode(is_dir: bool) -> int:
+    """The mode open()/mkdir() would give under the process umask (0644/0755 under umask 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if is_dir else 0o666) & ~umask
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

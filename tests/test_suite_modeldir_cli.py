@@ -42,6 +42,23 @@ def test_crash_while_saving_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_atomic_outputs_get_the_umask_mode(tmp_path):
+    """Not mkstemp's 0600: a written file or folder has the mode open() and mkdir() would give."""
+    import os
+
+    from suite.atomic import atomic_path, write_text
+
+    previous = os.umask(0o022)
+    try:
+        write_text(tmp_path / "out.txt", "x")
+        with atomic_path(tmp_path / "folder", is_dir=True) as folder:
+            (folder / "inner.txt").write_text("y")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o755
+
+
 def test_missing_model_dir_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="not a model directory"):
         load_model_dir(tmp_path)
