@@ -107,6 +107,24 @@ def test_temperature_and_top_k_adjust_probabilities():
     np.testing.assert_allclose(generation.adjust(probabilities, top_k=2), [[0.625, 0.375, 0.0]])
 
 
+def test_long_notes_end_at_max_note_steps():
+    """A note that has sounded MAX_NOTE_STEPS steps cannot be sustained; a rest or a shorter note can."""
+    limit = generation.MAX_NOTE_STEPS
+    held = np.array([[FIRST_NOTE_ON + 5] + [NO_EVENT] * (limit - 1)])
+    rest = np.array([[NOTE_OFF] + [NO_EVENT] * (limit - 1)])
+    shorter = np.array([[NO_EVENT, FIRST_NOTE_ON + 5] + [NO_EVENT] * (limit - 2)])
+    histories = np.concatenate([held, rest, shorter])
+    probabilities = np.full((3, VOCAB_SIZE), 0.5 / (VOCAB_SIZE - 1))
+    probabilities[:, NO_EVENT] = 0.5
+    ended = generation.end_long_notes(probabilities, histories)
+    assert ended[0, NO_EVENT] == 0.0 and ended[0].sum() == pytest.approx(1.0)
+    assert ended[0, NOTE_OFF] == pytest.approx(1.0 / (VOCAB_SIZE - 1))
+    np.testing.assert_allclose(ended[1:], probabilities[1:], rtol=1e-12)
+    certain = np.zeros((1, VOCAB_SIZE))
+    certain[0, NO_EVENT] = 1.0  # the model insists on sustaining: the note ends with NOTE_OFF
+    assert generation.end_long_notes(certain, held)[0, NOTE_OFF] == 1.0
+
+
 def test_sample_rows_is_inverse_cdf():
     class FixedDraws:
         def random(self, size):

@@ -37,7 +37,9 @@ class MusicConfig:
     window: int = 128  # training window in events: 8 bars of 4/4
     attention_window: int = 64  # events the attention model sees per generated step
     transpose: bool = True  # random transposition per training window (a fourth down..a fifth up)
-    limit: int | None = 800  # corpus tunes used (a deterministic subset; parses in ~1 min); None for all 11.5k
+    # Corpus tunes used (a deterministic subset; ~4 min to parse once); None for all 11.5k. With 800 the
+    # shipped LSTM did not learn tonality (61% of its note-on mass in key, about chance); 3,000 gave 94%.
+    limit: int | None = 3000
     ngram_order: int = 5  # the baseline the model is compared with
     train: TrainConfig = field(default_factory=TrainConfig)
 
@@ -58,8 +60,8 @@ class MusicConfig:
         return self.attention is None
 
 
-SHARED_TRAINING = TrainConfig(epochs=25, batch_size=16, learning_rate=3e-3, schedule="cosine",
-                              global_clipnorm=1.0, early_stopping_patience=3, seed=0)
+SHARED_TRAINING = TrainConfig(epochs=30, batch_size=16, learning_rate=3e-3, schedule="cosine",
+                              global_clipnorm=1.0, early_stopping_patience=0, seed=0)
 
 PRESETS: dict[str, MusicConfig] = {
     "basic": MusicConfig(train=SHARED_TRAINING),
