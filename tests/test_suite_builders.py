@@ -52,3 +52,12 @@ def test_builder(topology, cell, bidirectional, kwargs, expected_shape, tmp_path
 def test_stack_options(extra, tmp_path):
     spec = ModelSpec("many_to_one", dict(cell="gru", units=UNITS, layers=2, input_shape=(None, 4), output_size=OUTPUTS, **extra))
     run_builder_test(spec, (None, OUTPUTS), tmp_path)
+
+
+def test_cnn_rnn_batch_norm(tmp_path):
+    spec = ModelSpec("cnn_rnn", dict(cell="gru", units=UNITS, input_shape=(4, 8, 8, 3), conv_filters=(4, 4),
+                                     batch_norm=True, output_size=OUTPUTS))
+    run_builder_test(spec, (None, OUTPUTS), tmp_path)
+    model = spec.build()
+    assert model.get_layer("frame_norm_1").layer.name == "norm_1"
+    assert not model.get_layer("frame_conv_1").layer.use_bias  # the norm's offset replaces the bias

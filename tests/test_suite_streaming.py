@@ -28,6 +28,7 @@ def _step_through(model, x):
     ("many_to_many", (None, 5), dict(residual=True, layer_norm=True)),
     ("many_to_one", (None, 5), dict(masking=True)),
     ("cnn_rnn", (None, 8, 8, 3), dict(conv_filters=(4,))),
+    ("cnn_rnn", (None, 8, 8, 3), dict(conv_filters=(4,), batch_norm=True)),
 ])
 def test_step_model_equals_sequence_model(cell, topology, input_shape, extra):
     model = build_model(topology, cell=cell, units=8, layers=2, input_shape=input_shape, output_size=4, **extra)
