@@ -21,16 +21,19 @@ class VideoConfig:
     # (a larger final map averaged over space loses position, and the moves are then not learned).
     num_frames: int = 16
     frame_size: int = 32
-    conv_filters: tuple[int, ...] = (8, 16, 32, 32, 32)
+    # 16-32-64-64-64 with batch norm + GRU(64): 0.842 held out against 0.700 for 8-16-32-32-32 + GRU(32)
+    # without it (same data and schedule); without batch norm the wider CNN stayed at chance.
+    conv_filters: tuple[int, ...] = (16, 32, 64, 64, 64)
+    batch_norm: bool = True  # per-frame batch norm in each conv block: keeps a wider CNN training
     cell: str = "gru"
-    units: int = 32
+    units: int = 64
     # Data rendered into the cache when train gets no --data (make-data's clips per class and seed).
     clips_per_class: int = 150
     data_seed: int = 0
     alt_clips_per_class: int = 20  # alt-renderer clips for the generalisation check (0 skips it)
     augment: bool = True  # time reversal and mirrors with their exact label swaps (motion classes only)
     # Training (suite.training.TrainConfig fields); the baseline trains with the same settings.
-    epochs: int = 18
+    epochs: int = 24
     batch_size: int = 16
     learning_rate: float = 2e-3
     schedule: str = "cosine"
@@ -61,6 +64,7 @@ def model_kwargs(config: VideoConfig, temporal: str = "rnn", class_count: int = 
         "input_shape": [config.num_frames, config.frame_size, config.frame_size, 3],
         "output_size": class_count,
         "conv_filters": list(config.conv_filters),
+        "batch_norm": config.batch_norm,
         "cell": config.cell,
         "units": config.units,
         "temporal": temporal,
@@ -78,7 +82,8 @@ def train_config(config: VideoConfig):
 
 PRESETS: dict[str, VideoConfig] = {
     # Seconds of training: for tests and the notebook (not accurate, but above chance).
-    "tiny": VideoConfig(num_frames=8, frame_size=32, conv_filters=(8, 8, 16, 16, 16), units=16, clips_per_class=12,
+    "tiny": VideoConfig(num_frames=8, frame_size=32, conv_filters=(8, 8, 16, 16, 16), batch_norm=False, units=16,
+                        clips_per_class=12,
                         alt_clips_per_class=4, epochs=20, batch_size=8, learning_rate=4e-3, schedule="constant"),
     # The shipped model: about 10 minutes of CPU on 2 shared cores.
     "small": VideoConfig(),
