@@ -39,13 +39,36 @@ MAX_NOTE_STEPS = STUCK_NOTE_STEPS - 1
 
 @dataclass
 class ScorerState:
-    """Event histories (B, T) and the recurrent states of each row."""
+    """Event histories (B, T) and the recurrent states of each row.
 
-    histories: np.ndarray
+    The histories live in a buffer whose capacity doubles when full, so appending an event costs
+    O(1) amortized: a fresh (B, T + 1) copy per event made the time per event grow with the length
+    (+4% per event at 4,096 events). An appended state shares its parent's buffer, so branch a
+    state with ``select`` (a copy), never by appending to it twice.
+    """
+
+    buffer: np.ndarray
+    length: int
     states: list = field(default_factory=list)
 
+    @classmethod
+    def of(cls, histories: np.ndarray, states: list | None = None) -> "ScorerState":
+        histories = np.asarray(histories)
+        return cls(histories, histories.shape[1], list(states or []))
+
+    @property
+    def histories(self) -> np.ndarray:
+        return self.buffer[:, :self.length]
+
+    def appended(self, events: np.ndarray) -> "ScorerState":
+        buffer = self.buffer
+        if self.length == buffer.shape[1]:
+            buffer = np.concatenate([buffer, np.zeros_like(buffer)], axis=1)
+        buffer[:, self.length] = events
+        return ScorerState(buffer, self.length + 1, self.states)
+
     def select(self, rows: np.ndarray) -> "ScorerState":
-        return ScorerState(self.histories[rows], [state[rows] for state in self.states])
+        return ScorerState(self.buffer[rows], self.length, [state[rows] for state in self.states])
 
 
 class StatefulScorer:
@@ -74,12 +97,12 @@ class StatefulScorer:
         states = self.initial_states(len(histories))
         for length in range(1, histories.shape[1] + 1):
             probabilities, states = self._advance(histories[:, :length], states)
-        return probabilities, ScorerState(histories, states)
+        return probabilities, ScorerState.of(histories, states)
 
     def advance(self, state: ScorerState, events: np.ndarray) -> tuple[np.ndarray, ScorerState]:
-        histories = np.concatenate([state.histories, events[:, None]], axis=1)
-        probabilities, states = self._advance(histories, state.states)
-        return probabilities, ScorerState(histories, states)
+        extended = state.appended(events)
+        probabilities, extended.states = self._advance(extended.histories, state.states)
+        return probabilities, extended
 
 
 class StepScorer(StatefulScorer):
@@ -160,11 +183,11 @@ class WindowScorer:
         return outputs[:, recent.shape[1] - 1].astype(np.float64)
 
     def start(self, histories: np.ndarray) -> tuple[np.ndarray, ScorerState]:
-        return self._next(histories), ScorerState(histories)
+        return self._next(histories), ScorerState.of(histories)
 
     def advance(self, state: ScorerState, events: np.ndarray) -> tuple[np.ndarray, ScorerState]:
-        histories = np.concatenate([state.histories, events[:, None]], axis=1)
-        return self._next(histories), ScorerState(histories)
+        extended = state.appended(events)
+        return self._next(extended.histories), extended
 
 
 def make_scorer(melody: MelodyModel) -> Any:
