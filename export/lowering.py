@@ -98,7 +98,7 @@ def lower_model(model: keras.Model, sequence_length: int | None = None,
     names them after the output layers, so ``state_in_0`` / ``state_out_0`` survive export).
     ``cell_clip`` bounds every LSTM cell state to [-cell_clip, cell_clip], like the ``cell_clip``
     option of TFLite's own LSTM op: full int8 gives the cell state one scale, and an unbounded
-    state calibrated at +-100 leaves it a step of 0.8 (see docs/export.md).
+    state calibrated at +-87 leaves it a step of 0.68 (see docs/export.md).
     """
     specs = [_input_spec(tensor, sequence_length) for tensor in model.inputs]
     output_names = list(model.output_names)
