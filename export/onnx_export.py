@@ -121,13 +121,17 @@ def _rewrite_gru_as_rnn(proto: onnx.ModelProto, markers: dict[float, tuple]) -> 
         if not all(value in markers and np.all(direction == value)
                    for value, direction in zip(first_values, weights)):
             continue  # a real GRU layer
-        _gru_node_to_rnn(node, [markers[value] for value in first_values], initializers)
+        _gru_node_to_rnn(node, [markers[value] for value in first_values], proto.graph)
         found.update(first_values)
     if found != set(markers):
         raise RuntimeError(f"ONNX graph: found {len(found)} of {len(markers)} SimpleRNN directions")
+    used = {name for node in proto.graph.node for name in node.input}
+    kept = [init for init in proto.graph.initializer if init.name in used]  # the stand-ins' own weights
+    del proto.graph.initializer[:]
+    proto.graph.initializer.extend(kept)
 
 
-def _gru_node_to_rnn(node: onnx.NodeProto, directions: list, initializers: dict) -> None:
+def _gru_node_to_rnn(node: onnx.NodeProto, directions: list, graph: onnx.GraphProto) -> None:
     # Keras: h = act(x K + b + h U); ONNX RNN: h = f(X W^T + H R^T + Wb + Rb).
     arrays = {
         1: np.stack([kernel.T for kernel, _, _, _ in directions]),
@@ -135,8 +139,10 @@ def _gru_node_to_rnn(node: onnx.NodeProto, directions: list, initializers: dict)
         3: np.stack([np.concatenate([bias, np.zeros_like(bias)]) for _, _, bias, _ in directions]),
     }
     for position, array in arrays.items():
-        initializers[node.input[position]].CopyFrom(
-            numpy_helper.from_array(array.astype(np.float32), node.input[position]))
+        # New initializers: tf2onnx shares identical ones (the stand-ins' zero biases) between nodes.
+        name = f"{node.name or node.output[0]}_rnn_input_{position}"
+        graph.initializer.append(numpy_helper.from_array(array.astype(np.float32), name))
+        node.input[position] = name
     node.op_type = "RNN"
     node.name = node.name.replace("GRU", "RNN")
     kept = [a for a in node.attribute if a.name in ("direction", "hidden_size")]
@@ -158,10 +164,14 @@ def _input_signature(model: keras.Model, sequence_length: int | None) -> list[tf
 def _convert_float(model: keras.Model, sequence_length: int | None, opset: int) -> onnx.ModelProto:
     import tf2onnx  # imported late: it is slow to import and only export needs it
 
-    convertible, markers = _replace_simple_rnns(model)
+    from export.onnx_masking import add_sequence_lengths, unmasked_clone
+
+    unmasked, masks = unmasked_clone(model)
+    convertible, markers = _replace_simple_rnns(unmasked)
     proto, _ = tf2onnx.convert.from_keras(
         convertible, input_signature=_input_signature(model, sequence_length), opset=opset)
     _rewrite_gru_as_rnn(proto, markers)
+    add_sequence_lengths(proto, masks)
     return proto
 
 

@@ -230,3 +230,42 @@ def test_simple_rnn_becomes_onnx_rnn_with_keras_weights(tmp_path):
     np.testing.assert_array_equal(initializers[node.input[1]][0], kernel.T)
     np.testing.assert_array_equal(initializers[node.input[2]][0], recurrent.T)
     np.testing.assert_array_equal(initializers[node.input[3]][0][: len(bias)], bias)
+
+
+def _right_padded(lengths: list[int], steps: int = 9, features: int = 3) -> np.ndarray:
+    x = np.random.default_rng(4).normal(size=(len(lengths), steps, features)).astype(np.float32)
+    for row, length in enumerate(lengths):
+        x[row, length:] = 0.0  # the Masking layer's mask_value
+    return x
+
+
+@pytest.mark.parametrize("cell,op", [("gru", "GRU"), ("lstm", "LSTM"), ("simple", "RNN")])
+def test_masked_stack_exports_with_sequence_lens(cell, op, tmp_path):
+    """Masking on the input: native ops fed sequence_lens, equal to Keras on right-padded batches."""
+    from suite import build_model
+
+    keras.utils.set_random_seed(3)
+    model = build_model("many_to_one", cell=cell, units=6, layers=2, input_shape=(None, 3), output_size=4,
+                        masking=True)
+    path = tmp_path / f"masked_{cell}.onnx"
+    info = to_onnx(model, path)
+    proto = onnx.load(str(path))
+    recurrent = [node for node in proto.graph.node if node.op_type == op]
+    assert len(recurrent) == 2 and not FORBIDDEN_OPS & set(info["ops"])
+    assert all(node.input[4] == "masking_sequence_lens" for node in recurrent)
+    x = _right_padded([9, 7, 4, 1, 6])
+    expected = model(x).numpy()
+    np.testing.assert_allclose(Runtime(str(path)).run(x)[0], expected, atol=1e-5)
+    unpadded = model(x[2:3, :4]).numpy()  # the 4-step sequence alone, without padding
+    np.testing.assert_allclose(expected[2:3], unpadded, atol=1e-6)
+
+
+def test_masked_bidirectional_is_a_clear_error(tmp_path):
+    from suite import build_model
+    from suite.errors import UserError
+
+    model = build_model("many_to_one", cell="gru", units=4, bidirectional=True, input_shape=(None, 3),
+                        output_size=2, masking=True)
+    with pytest.raises(UserError, match="masked Bidirectional"):
+        to_onnx(model, tmp_path / "bi.onnx")
+    assert not (tmp_path / "bi.onnx").exists()

@@ -6,8 +6,7 @@ masking=False, cell="gru", ...)``: one risk per ICU hour.
 No Masking layer, on purpose: batches pad stays at the END, and a unidirectional GRU's output at a
 real hour depends only on earlier hours, so padding never changes a real hour's risk; padded hours
 get sample weight 0, so they never reach the loss either. A Masking layer would change nothing
-here, yet tf2onnx cannot turn a masked GRU into ONNX's native GRU op (it emits a Loop, which the
-export pipeline rejects).
+here except the export: its ONNX form reads padded hours as zero outputs (export/onnx_masking.py).
 """
 from __future__ import annotations
 
