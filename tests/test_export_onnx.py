@@ -23,9 +23,8 @@ EXPECTED_RECURRENT_OPS = {
 FLOAT_TOLERANCE = 1e-4
 MIN_INT8_AGREEMENT = 0.99  # the default threshold for classifiers
 STEP_KINDS = ["gru", "lstm", "simple_rnn", "cnn_gru"]
-# float16 and dynamic on every kind cost ~25 s more: the default run covers them on the GRU.
-SLOW_MODES = [pytest.param(kind, mode, marks=() if kind == "gru" else pytest.mark.slow)
-              for kind in MODEL_BUILDERS for mode in ("float16", "dynamic")]
+# float16 and dynamic on every kind: about 25 s of the default run (2 cores).
+LIGHT_MODES = [(kind, mode) for kind in MODEL_BUILDERS for mode in ("float16", "dynamic")]
 
 
 def _as_list(inputs) -> list[np.ndarray]:
@@ -105,7 +104,7 @@ def test_bidirectional_gru_is_one_bidirectional_node(tmp_path):
     assert attributes["linear_before_reset"].i == 1  # Keras reset_after=True
 
 
-@pytest.mark.parametrize("kind,quantize", SLOW_MODES)
+@pytest.mark.parametrize("kind,quantize", LIGHT_MODES)
 def test_float16_and_dynamic_modes(kind, quantize, tmp_path):
     info, proto = _export(kind, quantize, tmp_path)
     onnx.checker.check_model(proto)
