@@ -111,7 +111,9 @@ def fit(build: Callable[[], keras.Model], train_data: tf.data.Dataset, validatio
     with distribute.strategy(strategy).scope():
         model = build()
         trainable = TruncatedBPTT(model, config.tbptt_window) if config.tbptt_window else model
-        trainable.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=list(metrics))
+        # weighted_metrics=[]: sample weights (padding) weigh the loss only; without it Keras warns every epoch.
+        trainable.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=list(metrics),
+                          weighted_metrics=[])
     trainable.fit(train_data, validation_data=validation_data, epochs=config.epochs, verbose=verbose,
                   callbacks=make_callbacks(run_dir, config, validation_data is not None, callbacks))
     history = read_history(run_dir / HISTORY_FILE)
