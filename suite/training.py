@@ -57,6 +57,15 @@ class TrainConfig:
             raise ValueError(f"tbptt_window must be >= 0, got {self.tbptt_window!r}")
 
 
+# The training fields app presets flatten into their own dataclass (``--set epochs=5``).
+APP_TRAIN_FIELDS = ("epochs", "batch_size", "learning_rate", "schedule", "early_stopping_patience", "seed")
+
+
+def train_config_of(settings: Any) -> TrainConfig:
+    """The TrainConfig of an app preset carrying APP_TRAIN_FIELDS; its checks validate them."""
+    return TrainConfig(**{name: getattr(settings, name) for name in APP_TRAIN_FIELDS})
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow and make TF ops deterministic, for repeatable runs."""
     keras.utils.set_random_seed(seed)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from apps.speech.features import NUM_FRAMES, NUM_MEL_BINS
 from apps.speech.labels import LABELS
-from suite.training import TrainConfig
+from suite.training import TrainConfig, train_config_of
 
 TOPOLOGIES = ("many_to_one", "cnn_rnn")
 CRNN_FRAME_LAYOUT = (10, 4, 1)  # 40 mel bins folded for the per-frame 2-D convolutions (two 2x2 pools fit)
@@ -56,9 +56,7 @@ class SpeechConfig:
         self.train_config()  # validates the training fields too
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                           schedule=self.schedule, early_stopping_patience=self.early_stopping_patience,
-                           seed=self.seed)
+        return train_config_of(self)
 
     def model_kwargs(self) -> dict:
         """The ``build_model`` keyword arguments (saved as config.json "model")."""

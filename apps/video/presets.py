@@ -73,11 +73,9 @@ def model_kwargs(config: VideoConfig, temporal: str = "rnn", class_count: int = 
 
 def train_config(config: VideoConfig):
     """The suite TrainConfig (its own checks validate the training fields; imported late: it loads TensorFlow)."""
-    from suite.training import TrainConfig
+    from suite.training import train_config_of
 
-    return TrainConfig(epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
-                       schedule=config.schedule, early_stopping_patience=config.early_stopping_patience,
-                       seed=config.seed)
+    return train_config_of(config)
 
 
 PRESETS: dict[str, VideoConfig] = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from apps.vitals.features import NUM_FEATURES
 from apps.vitals.simulate import SETTINGS
-from suite.training import TrainConfig
+from suite.training import TrainConfig, train_config_of
 
 TOPOLOGY = "many_to_many"
 # Positive hours are rare (a few percent). "auto" weighs them by sqrt(negatives / positives): enough to
@@ -58,9 +58,7 @@ class VitalsConfig:
         self.train_config()  # validates the training fields too
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                           schedule=self.schedule, early_stopping_patience=self.early_stopping_patience,
-                           seed=self.seed)
+        return train_config_of(self)
 
     def model_kwargs(self) -> dict:
         """The ``build_model`` keyword arguments (saved as config.json "model")."""
