@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -25,21 +25,15 @@ import numpy as np  # noqa: E402
 
 from apps.speech import frontend  # noqa: E402
 from apps.speech.stream import STREAMS  # noqa: E402
+from export.report import median_latency_s  # noqa: E402
 from export.runtime import Runtime, StreamingRuntime  # noqa: E402
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "saved_models" / "speech"
 
 
 def median_seconds(call, repeats: int) -> float:
-    """Median wall time of ``call()`` after a warm-up."""
-    for _ in range(min(50, repeats)):
-        call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    """Median wall time of ``call()`` after up to 50 warm-up calls (no time budget)."""
+    return median_latency_s(call, repeats, budget_s=math.inf, warmup=min(50, repeats))
 
 
 def measure(model_dir: Path, repeats: int) -> dict:

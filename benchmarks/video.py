@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +25,9 @@ WARMUP = 3
 
 
 def median_seconds(call, repeats: int) -> float:
-    for _ in range(WARMUP):
-        call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    from export.report import median_latency_s
+
+    return median_latency_s(call, repeats, budget_s=math.inf, warmup=WARMUP)
 
 
 def exported_costs(model_dir: Path, clip: np.ndarray, repeats: int) -> list[dict]:

@@ -102,11 +102,14 @@ def task_metrics(task: str, keras_out: np.ndarray, export_out: np.ndarray, targe
 
 
 # --------------------------------------------------------------------------- latency
-def median_latency_s(call: Callable[[], Any]) -> float:
-    call()  # warm-up (tracing, allocation)
+def median_latency_s(call: Callable[[], Any], repeats: int = LATENCY_REPEATS, budget_s: float = LATENCY_BUDGET_S,
+                     warmup: int = 1) -> float:
+    """Median seconds of ``call()`` over ``repeats`` timed calls (fewer once ``budget_s`` is spent), after warm-up calls."""
+    for _ in range(warmup):  # tracing, allocation, caches
+        call()
     times: list[float] = []
     started = time.perf_counter()
-    while len(times) < LATENCY_REPEATS and time.perf_counter() - started < LATENCY_BUDGET_S:
+    while len(times) < repeats and time.perf_counter() - started < budget_s:
         begin = time.perf_counter()
         call()
         times.append(time.perf_counter() - begin)
