@@ -4,8 +4,9 @@
 
 One table per model directory in saved_models/ plus a reference keyword-spotting-sized GRU(64)
 (49 steps x 40 features, 12 classes, random weights). All runtimes use one thread; the exported
-ones are timed in interleaved rounds, so their ratios hold on a loaded machine. The FLOP limit
-is the time the model's FLOPs take at the one-core float32 matmul peak measured here with numpy.
+ones are timed in interleaved rounds of short warm bursts, so their ratios hold on a loaded
+machine. The FLOP limit is the time the model's FLOPs take at the one-core float32 matmul peak
+measured here with numpy.
 """
 from __future__ import annotations
 
@@ -41,8 +42,9 @@ PEAK_MATRIX = 512  # float32 matmul size for the one-core peak (fits cache-frien
 PEAK_REPEATS = 20
 EXPORTS = [("tflite", "none"), ("tflite", "int8"), ("onnx", "none"), ("onnx", "int8")]
 # Exported runtimes are timed in interleaved rounds: at most this many, within this budget per model.
-LATENCY_ROUNDS = 400
+LATENCY_ROUNDS = 100
 LATENCY_BUDGET_S = 20.0
+BURST_CALLS = 5  # consecutive calls per visit; the first one only re-warms the caches
 # Goal ratios printed under each table: (numerator row, denominator row).
 RATIOS = {"ONNX int8 / ONNX float": ("ONNX int8", "ONNX float"),
           "TFLite int8 / TFLite float": ("TFLite int8", "TFLite float"),
@@ -54,46 +56,54 @@ ROW_NAMES = {("tflite", "none"): "TFLite float", ("tflite", "int8"): "TFLite int
 
 # ---------------------------------------------------------------- FLOPs (multiply-add = 2 FLOPs)
 
-def _steps(shape) -> int:
-    return int(shape[1]) if len(shape) >= 3 and shape[1] is not None else 1
+def _resolve(shape, steps: int):
+    """A Keras shape (or list of shapes) with an unknown time axis (axis 1) set to ``steps``."""
+    if isinstance(shape, list):
+        return [_resolve(part, steps) for part in shape]
+    return tuple(steps if index == 1 and dim is None else dim for index, dim in enumerate(shape))
 
 
-def _recurrent_flops(layer, gates: int) -> int:
-    units, features = layer.units, int(layer.input_shape[-1])
-    return 2 * gates * units * (features + units) * _steps(layer.input_shape)
+def _positions(dims) -> int:
+    return int(np.prod([int(d) for d in dims if d is not None] or [1]))
 
 
-def _dense_flops(layer) -> int:
-    positions = int(np.prod([d for d in layer.input_shape[1:-1] if d is not None] or [1]))
-    return 2 * int(layer.input_shape[-1]) * layer.units * positions
+def _time_steps(shape) -> int:
+    return int(shape[1]) if len(shape) >= 3 else 1
 
 
-def _conv_flops(layer) -> int:
-    kernel = layer.get_weights()[0]
-    positions = int(np.prod([d for d in layer.output_shape[1:-1] if d is not None]))
-    return 2 * kernel.size * positions
+def _recurrent_flops(layer, gates: int, input_shape, output_shape) -> int:
+    units, features = layer.units, int(input_shape[-1])
+    return 2 * gates * units * (features + units) * _time_steps(input_shape)
 
 
-def _attention_flops(layer) -> int:
-    query, value = layer.input_shape[0], layer.input_shape[1]
-    return 2 * 2 * _steps(query) * _steps(value) * int(query[-1])  # scores, then weighted sum
+def _dense_flops(layer, input_shape, output_shape) -> int:
+    return 2 * int(input_shape[-1]) * layer.units * _positions(input_shape[1:-1])
 
 
-def _time_distributed_flops(layer) -> int:
-    inner = layer.layer
-    if not hasattr(inner, "input_shape"):
-        return 0
-    return layer_flops(inner) * _steps(layer.input_shape)
+def _conv_flops(layer, input_shape, output_shape) -> int:
+    return 2 * layer.get_weights()[0].size * _positions(output_shape[1:-1])
 
 
-def _bidirectional_flops(layer) -> int:
-    return layer_flops(layer.forward_layer) + layer_flops(layer.backward_layer)
+def _attention_flops(layer, input_shape, output_shape) -> int:
+    query, value = input_shape[0], input_shape[1]
+    return 2 * 2 * _time_steps(query) * _time_steps(value) * int(query[-1])  # scores, then weighted sum
+
+
+def _time_distributed_flops(layer, input_shape, output_shape) -> int:
+    """The wrapped layer once per time step, on the shapes without the time axis."""
+    frame_in, frame_out = input_shape[:1] + input_shape[2:], output_shape[:1] + output_shape[2:]
+    return _counted_flops(layer.layer, frame_in, frame_out) * int(input_shape[1])
+
+
+def _bidirectional_flops(layer, input_shape, output_shape) -> int:
+    return (_counted_flops(layer.forward_layer, input_shape, output_shape)
+            + _counted_flops(layer.backward_layer, input_shape, output_shape))
 
 
 FLOP_COUNTERS = {
-    keras.layers.GRU: lambda layer: _recurrent_flops(layer, 3),
-    keras.layers.LSTM: lambda layer: _recurrent_flops(layer, 4),
-    keras.layers.SimpleRNN: lambda layer: _recurrent_flops(layer, 1),
+    keras.layers.GRU: lambda layer, i, o: _recurrent_flops(layer, 3, i, o),
+    keras.layers.LSTM: lambda layer, i, o: _recurrent_flops(layer, 4, i, o),
+    keras.layers.SimpleRNN: lambda layer, i, o: _recurrent_flops(layer, 1, i, o),
     keras.layers.Dense: _dense_flops,
     keras.layers.Conv1D: _conv_flops,
     keras.layers.Conv2D: _conv_flops,
@@ -104,14 +114,20 @@ FLOP_COUNTERS = {
 }
 
 
-def layer_flops(layer) -> int:
-    """Matrix FLOPs of one layer at batch 1 (elementwise gate math is ignored: it is a few percent)."""
+def _counted_flops(layer, input_shape, output_shape) -> int:
     counter = FLOP_COUNTERS.get(type(layer))
-    return int(counter(layer)) if counter else 0
+    return int(counter(layer, input_shape, output_shape)) if counter else 0
 
 
-def model_flops(model: keras.Model) -> int:
-    return sum(layer_flops(layer) for layer in model.layers)
+def layer_flops(layer, steps: int = 1) -> int:
+    """Matrix FLOPs of one layer at batch 1, an unknown time axis taken as ``steps`` (elementwise gate
+    math is ignored: it is a few percent). Wrapped layers are counted on the wrapper's shapes, since a
+    layer inside TimeDistributed or Bidirectional has no shapes of its own."""
+    return _counted_flops(layer, _resolve(layer.input_shape, steps), _resolve(layer.output_shape, steps))
+
+
+def model_flops(model: keras.Model, steps: int = 1) -> int:
+    return sum(layer_flops(layer, steps) for layer in model.layers)
 
 
 def one_core_peak_flops() -> float:
@@ -188,7 +204,13 @@ def _export(model, inputs, folder: Path, fmt: str, quantize: str) -> dict:
 
 def interleaved_medians(calls: dict[str, Callable[[], object]], rounds: int = LATENCY_ROUNDS) -> dict[str, float]:
     """Median seconds per call of each runtime, timed in rounds that visit every runtime in a shuffled
-    order, so that load from other processes on a shared machine hits all of them alike."""
+    order, so that load from other processes on a shared machine hits all of them alike.
+
+    Each visit is a burst of BURST_CALLS calls whose first is not counted: it runs on caches the
+    previous runtime filled. A device runs one model over and over, warm; timing single calls
+    right after another model's measured cold caches (small int8 models then looked 6% slower than
+    float, while back to back they are 12% faster).
+    """
     rng = np.random.default_rng(0)
     names = list(calls)
     times: dict[str, list[float]] = {name: [] for name in names}
@@ -197,7 +219,9 @@ def interleaved_medians(calls: dict[str, Callable[[], object]], rounds: int = LA
     started = time.perf_counter()
     for _ in range(rounds):
         for index in rng.permutation(len(names)):
-            times[names[index]].append(_timed(calls[names[index]]))
+            call = calls[names[index]]
+            call()
+            times[names[index]].extend(_timed(call) for _ in range(BURST_CALLS - 1))
         if time.perf_counter() - started > LATENCY_BUDGET_S:
             break
     return {name: float(np.median(values)) for name, values in times.items()}
@@ -210,7 +234,7 @@ def benchmark_model(name: str, model: keras.Model, inputs: list[np.ndarray], pea
     reference = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
     names = [t.name.split(":")[0] for t in model.inputs]
     feeds = dict(zip(names, sample))
-    flops = model_flops(model)
+    flops = model_flops(model, _sequence_length(model, inputs) or 1)
     rows, runtimes = [], {}
     for fmt, quantize in EXPORTS:
         row_name = ROW_NAMES[(fmt, quantize)]
