@@ -9,7 +9,9 @@ converted with each input ``Masking`` layer replaced by a pass-through, and the 
   ``Y`` (zero after a sequence's length), it now reads ``Y_h``, the state after the last real step.
 
 This equals Keras masking for trailing padding (each sequence's real steps first, then padding), the
-layout of padded batches. Keras also skips masked steps in the middle of a sequence; ONNX cannot.
+layout of padded batches, for unidirectional and Bidirectional layers: the reverse direction of a
+bidirectional node starts at each sequence's own last step, as Keras' backward layer does. Keras also
+skips masked steps in the middle of a sequence; ONNX cannot.
 Outputs of ``return_sequences=True`` layers at padded steps are zero instead of Keras' repeated last
 output (they are padding either way).
 """
@@ -43,9 +45,6 @@ def unmasked_clone(model: keras.Model) -> tuple[keras.Model, dict[str, float]]:
         if id(source) not in input_names:
             raise UserError(f"layer {layer.name!r}: ONNX export supports Masking only directly on a model input")
         masks[input_names[id(source)]] = float(layer.mask_value)
-    if any(isinstance(layer, keras.layers.Bidirectional) for layer in model.layers):
-        raise UserError(f"{model.name}: ONNX export of a masked Bidirectional layer is not supported "
-                        "(ONNX sequence_lens covers trailing padding of unidirectional layers)")
 
     def clone_layer(layer):
         if isinstance(layer, keras.layers.Masking):
@@ -98,22 +97,61 @@ def _length_nodes(graph: onnx.GraphProto, input_name: str, mask_value: float) ->
 
 
 def _read_final_state(graph: onnx.GraphProto, node: onnx.NodeProto) -> None:
-    """Route tf2onnx's "last time step of Y" (Y -> Squeeze -> Slice[-1:] on time) to Y_h instead."""
+    """Route tf2onnx's "last time step of Y" to Y_h, the state after each sequence's last real step.
+
+    Y is (time, directions, batch, hidden). tf2onnx reads one direction of it either with a Squeeze
+    (one direction) or with a Slice on the direction axis and a Squeeze (bidirectional), then takes
+    the last step with Slice[-1:] on time. The reverse direction of a bidirectional node is read at
+    time step 0, where it ends: that read is already right and is left alone.
+    """
     if len(node.output) <= FINAL_STATE_OUTPUT or not node.output[FINAL_STATE_OUTPUT]:
         while len(node.output) <= FINAL_STATE_OUTPUT:
             node.output.append("")
         node.output[FINAL_STATE_OUTPUT] = f"{node.name}_final_state"
     final_state = node.output[FINAL_STATE_OUTPUT]
     constants = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    for squeeze in _consumers(graph, node.output[0], "Squeeze"):
-        for last_step in _consumers(graph, squeeze.output[0], "Slice"):
-            if len(last_step.input) < 4:
+    for direction, per_direction in _direction_views(graph, node.output[0], constants):
+        for last_step in _consumers(graph, per_direction, "Slice"):
+            if _slice_of(last_step, constants) != ([-1], [0]):
                 continue
-            starts, axes = (constants.get(name) for name in (last_step.input[1], last_step.input[3]))
-            if starts is None or axes is None or list(axes) != [0] or list(starts) != [-1]:
-                continue
-            for consumer in graph.node:  # (1, batch, hidden) either way: Y_h has one direction here
-                consumer.input[:] = [final_state if name == last_step.output[0] else name for name in consumer.input]
+            replacement = final_state if direction is None else _final_state_of(graph, node, direction)
+            for consumer in graph.node:  # (1, batch, hidden) either way
+                consumer.input[:] = [replacement if name == last_step.output[0] else name for name in consumer.input]
+
+
+def _direction_views(graph: onnx.GraphProto, sequence: str, constants: dict) -> list[tuple[int | None, str]]:
+    """(direction or None for "the only one", tensor of shape (time, batch, hidden)) read from Y."""
+    views = [(None, squeeze.output[0]) for squeeze in _consumers(graph, sequence, "Squeeze")]
+    for one_direction in _consumers(graph, sequence, "Slice"):
+        starts_axes = _slice_of(one_direction, constants)
+        if starts_axes is None or starts_axes[1] != [1]:
+            continue
+        views += [(starts_axes[0][0], squeeze.output[0]) for squeeze in _consumers(graph, one_direction.output[0], "Squeeze")]
+    return views
+
+
+def _slice_of(node: onnx.NodeProto, constants: dict) -> tuple[list[int], list[int]] | None:
+    """(starts, axes) of a Slice whose starts and axes are constants, else None."""
+    if len(node.input) < 4:
+        return None
+    starts, axes = (constants.get(name) for name in (node.input[1], node.input[3]))
+    if starts is None or axes is None:
+        return None
+    return [int(v) for v in np.ravel(starts)], [int(v) for v in np.ravel(axes)]
+
+
+def _final_state_of(graph: onnx.GraphProto, node: onnx.NodeProto, direction: int) -> str:
+    """Y_h[direction:direction + 1], (1, batch, hidden), computed right after ``node``."""
+    name = f"{node.name}_final_state_{direction}"
+    if any(name in other.output for other in graph.node):
+        return name
+    bounds = {"starts": [direction], "ends": [direction + 1], "axes": [0]}
+    for key, value in bounds.items():
+        graph.initializer.append(numpy_helper.from_array(np.array(value, np.int64), f"{name}_{key}"))
+    inputs = [node.output[FINAL_STATE_OUTPUT]] + [f"{name}_{key}" for key in bounds]
+    position = list(graph.node).index(node) + 1
+    graph.node.insert(position, helper.make_node("Slice", inputs, [name], name=name))
+    return name
 
 
 def _consumers(graph: onnx.GraphProto, tensor: str, op_type: str) -> list[onnx.NodeProto]:

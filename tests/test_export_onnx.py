@@ -259,12 +259,24 @@ def test_masked_stack_exports_with_sequence_lens(cell, op, tmp_path):
     np.testing.assert_allclose(expected[2:3], unpadded, atol=1e-6)
 
 
-def test_masked_bidirectional_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize("cell,op", [("gru", "GRU"), ("lstm", "LSTM"), ("simple", "RNN")])
+def test_masked_bidirectional_stack_equals_keras(cell, op, tmp_path):
+    """Bidirectional nodes fed sequence_lens: the reverse direction starts at each sequence's own last
+    step, and the forward direction's final output is read from Y_h, as Keras masking does."""
     from suite import build_model
-    from suite.errors import UserError
 
-    model = build_model("many_to_one", cell="gru", units=4, bidirectional=True, input_shape=(None, 3),
-                        output_size=2, masking=True)
-    with pytest.raises(UserError, match="masked Bidirectional"):
-        to_onnx(model, tmp_path / "bi.onnx")
-    assert not (tmp_path / "bi.onnx").exists()
+    keras.utils.set_random_seed(3)
+    model = build_model("many_to_one", cell=cell, units=6, layers=2, bidirectional=True, input_shape=(None, 3),
+                        output_size=4, masking=True)
+    path = tmp_path / f"masked_bi_{cell}.onnx"
+    to_onnx(model, path)
+    recurrent = [node for node in onnx.load(str(path)).graph.node if node.op_type == op]
+    assert len(recurrent) == 2
+    assert all(node.input[4] == "masking_sequence_lens" for node in recurrent)
+    assert all(attribute.s == b"bidirectional" for node in recurrent for attribute in node.attribute
+               if attribute.name == "direction")
+    x = _right_padded([9, 7, 4, 1, 6])
+    expected = model(x).numpy()
+    np.testing.assert_allclose(Runtime(str(path)).run(x)[0], expected, atol=1e-5)
+    alone = model(x[3:4, :1]).numpy()  # the 1-step sequence without its padding
+    np.testing.assert_allclose(expected[3:4], alone, atol=1e-6)
