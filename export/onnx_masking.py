@@ -126,7 +126,8 @@ def _direction_views(graph: onnx.GraphProto, sequence: str, constants: dict) -> 
         starts_axes = _slice_of(one_direction, constants)
         if starts_axes is None or starts_axes[1] != [1]:
             continue
-        views += [(starts_axes[0][0], squeeze.output[0]) for squeeze in _consumers(graph, one_direction.output[0], "Squeeze")]
+        squeezes = _consumers(graph, one_direction.output[0], "Squeeze")
+        views += [(starts_axes[0][0], squeeze.output[0]) for squeeze in squeezes]
     return views
 
 
