@@ -3,10 +3,10 @@
     python benchmarks/export.py [--saved-models saved_models] [--json results.json] [--skip-saved]
 
 One table per model directory in saved_models/ plus a reference keyword-spotting-sized GRU(64)
-(49 steps x 40 features, 12 classes, random weights). All runtimes use one thread; the exported
-ones are timed in interleaved rounds of short warm bursts, so their ratios hold on a loaded
-machine. The FLOP limit is the time the model's FLOPs take at the one-core float32 matmul peak
-measured here with numpy.
+(49 steps x 40 features, 12 classes, random weights), each model in a fresh process. All runtimes
+use one thread; the exported ones are timed in interleaved rounds of short warm bursts, so their
+ratios hold on a loaded machine. The FLOP limit is the time the model's FLOPs take at the one-core
+float32 matmul peak measured here with numpy.
 """
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", 
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
+import concurrent.futures  # noqa: E402
 import json  # noqa: E402
+import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -37,6 +39,7 @@ from suite.atomic import write_text  # noqa: E402
 from suite.keras import keras, tf  # noqa: E402
 
 REFERENCE_STEPS, REFERENCE_FEATURES, REFERENCE_CLASSES, REFERENCE_UNITS = 49, 40, 12, 64
+REFERENCE_ENTRY = "reference"  # stands for the reference GRU(64) among model directories
 CALIBRATION_SAMPLES = 64
 PEAK_MATRIX = 512  # float32 matmul size for the one-core peak (fits cache-friendly BLAS kernels)
 PEAK_REPEATS = 20
@@ -168,22 +171,28 @@ def _random_inputs(model: keras.Model, count: int, steps: int) -> list[np.ndarra
     return arrays
 
 
-def saved_models(folder: Path) -> list[tuple[str, keras.Model, list[np.ndarray], str]]:
-    """(name, model, calibration inputs, data source) for each model directory under ``folder``."""
+def load_saved(model_dir: Path) -> tuple[str, keras.Model, list[np.ndarray], str]:
+    """(name, model, calibration inputs, data source) of one model directory."""
     from export.calibration import get_dataset
     from suite.errors import UserError
     from suite.modeldir import load_model_dir
 
-    found = []
-    for model_dir in sorted(p.parent for p in folder.glob("*/model.keras")):
-        model, config = load_model_dir(model_dir)
-        try:
-            inputs, _ = get_dataset(config, "calibration", CALIBRATION_SAMPLES)
-            inputs, source = (list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]), "app data"
-        except UserError as error:
-            inputs, source = _random_inputs(model, CALIBRATION_SAMPLES, REFERENCE_STEPS), f"random ({error})"
-        found.append((model_dir.name, model, inputs, source))
-    return found
+    model, config = load_model_dir(model_dir)
+    try:
+        inputs, _ = get_dataset(config, "calibration", CALIBRATION_SAMPLES)
+        inputs, source = (list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]), "app data"
+    except UserError as error:
+        inputs, source = _random_inputs(model, CALIBRATION_SAMPLES, REFERENCE_STEPS), f"random ({error})"
+    return model_dir.name, model, inputs, source
+
+
+def load_entry(entry: str) -> tuple[str, keras.Model, list[np.ndarray], str]:
+    """REFERENCE_ENTRY for the reference GRU(64), else a model directory."""
+    if entry == REFERENCE_ENTRY:
+        reference = reference_model()
+        return (reference.name, reference, _random_inputs(reference, CALIBRATION_SAMPLES, REFERENCE_STEPS),
+                "random normal, random weights")
+    return load_saved(Path(entry))
 
 
 # ---------------------------------------------------------------- measurement
@@ -207,9 +216,7 @@ def interleaved_medians(calls: dict[str, Callable[[], object]], rounds: int = LA
     order, so that load from other processes on a shared machine hits all of them alike.
 
     Each visit is a burst of BURST_CALLS calls whose first is not counted: it runs on caches the
-    previous runtime filled. A device runs one model over and over, warm; timing single calls
-    right after another model's measured cold caches (small int8 models then looked 6% slower than
-    float, while back to back they are 12% faster).
+    previous runtime filled. A device runs one model over and over, on warm caches.
     """
     rng = np.random.default_rng(0)
     names = list(calls)
@@ -294,6 +301,22 @@ def format_table(result: dict, source: str) -> str:
     return "\n".join(lines)
 
 
+def benchmark_entry(entry: str, peak: float, scratch: str) -> dict:
+    name, model, inputs, source = load_entry(entry)
+    result = benchmark_model(name, model, inputs, peak, Path(scratch))
+    result["inputs"] = source
+    return result
+
+
+def benchmark_in_fresh_process(entry: str, peak: float, scratch: str) -> dict:
+    """One model per process. Timed in the same process after the video model, the small vitals
+    GRU's int8 file ran 1.17x its float time instead of 0.79x: what one model's runtimes leave
+    behind (memory, delegate state) must not bias the next model's figures."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(benchmark_entry, entry, peak, scratch).result()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saved-models", default="saved_models", help="folder of model directories")
@@ -303,19 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     tf.config.threading.set_intra_op_parallelism_threads(1)
     peak = one_core_peak_flops()
     print(f"one-core float32 peak (numpy {PEAK_MATRIX}x{PEAK_MATRIX} matmul, 1 thread): {peak / 1e9:.1f} GFLOP/s\n")
-    reference = reference_model()
-    models = [(reference.name, reference, _random_inputs(reference, CALIBRATION_SAMPLES, REFERENCE_STEPS),
-               "random normal, random weights")]
+    entries = [REFERENCE_ENTRY]
     folder = Path(args.saved_models)
     if not args.skip_saved and folder.is_dir():
-        models += saved_models(folder)
+        entries += [str(path.parent) for path in sorted(folder.glob("*/model.keras"))]
     results = []
     with tempfile.TemporaryDirectory() as scratch:
-        for name, model, inputs, source in models:
-            result = benchmark_model(name, model, inputs, peak, Path(scratch))
-            result["inputs"] = source
+        for entry in entries:
+            result = benchmark_in_fresh_process(entry, peak, scratch)
             results.append(result)
-            print(format_table(result, source) + "\n", flush=True)
+            print(format_table(result, result["inputs"]) + "\n", flush=True)
     if args.json:
         write_text(args.json, json.dumps({"peak_flops": peak, "models": results}, indent=2))
     return 0
