@@ -164,6 +164,7 @@ def _input_signature(model: keras.Model, sequence_length: int | None) -> list[tf
 def _convert_float(model: keras.Model, sequence_length: int | None, opset: int) -> onnx.ModelProto:
     import tf2onnx  # imported late: it is slow to import and only export needs it
 
+    from export.onnx_layout import fold_layout
     from export.onnx_masking import add_sequence_lengths, unmasked_clone
 
     unmasked, masks = unmasked_clone(model)
@@ -172,7 +173,7 @@ def _convert_float(model: keras.Model, sequence_length: int | None, opset: int) 
         convertible, input_signature=_input_signature(model, sequence_length), opset=opset)
     _rewrite_gru_as_rnn(proto, markers)
     add_sequence_lengths(proto, masks)
-    return proto
+    return fold_layout(proto)
 
 
 # ---------------------------------------------------------------- weight transforms

@@ -280,3 +280,21 @@ def test_masked_bidirectional_stack_equals_keras(cell, op, tmp_path):
     np.testing.assert_allclose(Runtime(str(path)).run(x)[0], expected, atol=1e-5)
     alone = model(x[3:4, :1]).numpy()  # the 1-step sequence without its padding
     np.testing.assert_allclose(expected[3:4], alone, atol=1e-6)
+
+
+def test_frame_cnn_keeps_one_layout_change(tmp_path):
+    """TimeDistributed conv blocks: no Transpose pair around each layer (2 in all, at the CNN's
+    ends), batch norm folded into the convolutions, outputs equal to Keras."""
+    from suite import build_model
+
+    keras.utils.set_random_seed(5)
+    model = build_model("cnn_rnn", cell="gru", units=6, input_shape=(4, 16, 16, 3), output_size=3,
+                        conv_filters=(4, 8, 8), batch_norm=True)
+    frames = np.random.default_rng(6).uniform(-1, 1, size=(2, 4, 16, 16, 3)).astype(np.float32)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(frames, np.array([0, 1]), epochs=1, verbose=0)  # moving statistics away from the identity
+    path = tmp_path / "cnn.onnx"
+    info = to_onnx(model, path)
+    assert info["op_counts"]["Transpose"] <= 2 and info["op_counts"]["Conv"] == 3
+    assert "BatchNormalization" not in info["op_counts"]
+    np.testing.assert_allclose(Runtime(str(path)).run(frames)[0], model(frames).numpy(), atol=1e-5)
