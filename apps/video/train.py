@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.video import data, metrics
+from apps.video import data, metrics, pretext
 from apps.video.classes import CLASSES
 from apps.video.cli import app
 from apps.video.presets import DEFAULT_PRESET, PRESETS, TOPOLOGY, VideoConfig, model_kwargs, train_config
@@ -55,10 +55,12 @@ def train(config: VideoConfig, preset: str, out: str, data_dir: str | None = Non
                                      augment_classes=augment)
     val_ds = data.training_dataset(*arrays["validation"], config.batch_size, shuffle=False)
 
+    # Both models start from the same pretrained frame CNN, so the baseline stays "the same CNN".
+    pretrained = pretext.pretrain_frame_cnn(config, show_progress) if config.orientation_clips else {}
     trained = {}
     for name, temporal in (("model", "rnn"), ("baseline", "average")):
         kwargs = model_kwargs(config, temporal, len(class_names))
-        model, _ = fit(lambda: build(kwargs), train_ds, val_ds, run_root / name, fit_config,
+        model, _ = fit(lambda: build(kwargs, pretrained), train_ds, val_ds, run_root / name, fit_config,
                        loss="sparse_categorical_crossentropy", metrics=["accuracy"], strategy=strategy,
                        verbose=2 if show_progress else 0)
         trained[name] = model
@@ -101,10 +103,13 @@ def train(config: VideoConfig, preset: str, out: str, data_dir: str | None = Non
     return record
 
 
-def build(kwargs: dict):
+def build(kwargs: dict, pretrained: dict | None = None):
+    """The model of ``kwargs``, its frame CNN loaded from ``pretrained`` weights when given."""
     from suite import build_model
 
-    return build_model(TOPOLOGY, **kwargs)
+    model = build_model(TOPOLOGY, **kwargs)
+    pretext.load_frame_cnn(model, pretrained or {})
+    return model
 
 
 def hash_config(config: VideoConfig) -> int:
