@@ -1,5 +1,8 @@
 """``train``: the CNN+GRU and its per-frame baseline (same CNN, frames averaged) on the same clips.
 
+Both start from one frame CNN pretrained on the orientation pretext task (``apps/video/pretext.py``)
+unless the preset sets ``orientation_clips=0``.
+
 Without ``--data`` it renders a folder with make-data into the cache first. The model directory
 holds the CNN+GRU (model.keras) and the baseline (baseline.keras); metrics.json gives both on the
 held-out test split, their within-pair accuracy, and both on clips of the alternative renderer.
