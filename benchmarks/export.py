@@ -302,6 +302,7 @@ def format_table(result: dict, source: str) -> str:
 
 
 def benchmark_entry(entry: str, peak: float, scratch: str) -> dict:
+    tf.config.threading.set_intra_op_parallelism_threads(1)  # Keras runs in this (child) process
     name, model, inputs, source = load_entry(entry)
     result = benchmark_model(name, model, inputs, peak, Path(scratch))
     result["inputs"] = source
@@ -323,7 +324,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-saved", action="store_true", help="only the reference GRU(64) model")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
-    tf.config.threading.set_intra_op_parallelism_threads(1)
     peak = one_core_peak_flops()
     print(f"one-core float32 peak (numpy {PEAK_MATRIX}x{PEAK_MATRIX} matmul, 1 thread): {peak / 1e9:.1f} GFLOP/s\n")
     entries = [REFERENCE_ENTRY]

@@ -1,7 +1,6 @@
 """Distribution strategies: mocked TPU resolution, clear errors, Mirrored on two logical CPUs."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -86,10 +85,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_mirrored_on_two_logical_cpus_matches_single_device(tmp_path, monkeypatch):
-    # The script runs from a temporary folder: put the repository on its path even when the
-    # package is not installed (e.g. a checkout tested in place).
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+def test_mirrored_on_two_logical_cpus_matches_single_device(tmp_path, repo_on_pythonpath):
     script = tmp_path / "mirrored.py"
     script.write_text(MIRRORED_SCRIPT)
     result = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -76,10 +76,7 @@ RESUME_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_killed_run_resumes_from_next_epoch(tmp_path, monkeypatch):
-    # The script runs from a temporary folder: put the repository on its path even when the
-    # package is not installed (e.g. a checkout tested in place).
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+def test_killed_run_resumes_from_next_epoch(tmp_path, repo_on_pythonpath):
     script = tmp_path / "resume.py"
     script.write_text(RESUME_SCRIPT)
     run_dir = tmp_path / "run"
