@@ -26,6 +26,12 @@ BYTES_PER_PARAM_BOUND = 1.25
 FIXED_BYTES_BOUND = 20_000
 BYTES_PER_UNROLLED_STEP_BOUND = 4_000
 
+# Held-out sequences stepped through a step model. Each carries its own state, so the stepped metric
+# varies with the sequences far more than a per-sample one: on the shipped music LSTM the full-int8
+# step model's NLL was +2.75% over the first 16 held-out sequences and +0.67% over all 200, and 16
+# clips move a classifier's agreement in steps of 6 points against a 99% threshold.
+MAX_STEPPED_SEQUENCES = 256
+
 # Latency: median over repeats at batch 1, with a wall-clock budget so huge models stay quick.
 LATENCY_REPEATS = 50
 LATENCY_BUDGET_S = 3.0
@@ -164,7 +170,7 @@ def parity_report(model: Any, info: dict, runtime: Any, inputs: Any, targets: An
 
 
 def streaming_check(sequence_model: Any, streaming_runtime: Any, sequences: np.ndarray, task: str,
-                    targets: Any = None, max_sequences: int = 16) -> dict[str, Any]:
+                    targets: Any = None, max_sequences: int = MAX_STEPPED_SEQUENCES) -> dict[str, Any]:
     """Step the exported step model through held-out sequences; compare with the sequence model.
 
     Besides the max abs difference, the task metric of the stepped outputs is held to the same

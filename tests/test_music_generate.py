@@ -1,6 +1,7 @@
 """Melody models: step/sequence scoring parity, sampling controls, seed determinism, generate options, bad input."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -294,6 +295,22 @@ def test_shipped_step_export_matches_keras_sequence_model():
     # int8 weights: per-event log-probabilities move a little, the mean NLL well under 2%
     assert np.abs(exported - sequence_log_probs).max() < 0.1
     assert abs(exported.mean() - sequence_log_probs.mean()) < 0.02 * abs(sequence_log_probs.mean())
+
+
+@pytest.mark.parametrize("name", melody_model.STEP_EXPORTS)
+def test_every_shipped_step_export_keeps_the_nll(name):
+    """Full int8 included: each shipped step file, carrying its own state, keeps the mean NLL within 2%."""
+    path = melody_model.SHIPPED_MODEL_DIR / name
+    shipped = dataclasses.replace(melody_model.load_for_generation(), step_file=path)
+    tunes = synthetic_tunes(8, seed=3)
+    sequence_log_probs, _ = melody_model.target_log_probs(melody_model.load(), tunes)
+    scorer = generation.make_scorer(shipped)
+    exported = np.concatenate([generation.stepwise_log_probs(shipped, tune, scorer) for tune in tunes])
+    assert exported.shape == sequence_log_probs.shape
+    assert abs(exported.mean() / sequence_log_probs.mean() - 1) < 0.02
+    # the export's own check over 200 held-out windows, as recorded when it was written
+    record = json.loads((melody_model.SHIPPED_MODEL_DIR / "metrics.json").read_text())["exports"][name]
+    assert record["bytes"] == path.stat().st_size and record["step_agreement"] < 0.02
 
 
 def test_runtime_scorer_batches_rows_independently():

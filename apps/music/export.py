@@ -38,9 +38,10 @@ def export_command(args: argparse.Namespace) -> int:
     for format in (FORMATS if args.format == "both" else (args.format,)):
         report = export_model_dir(model_dir, format=format, quantize=args.quantize, step=True, verbose=not args.json)
         summary = {key: report.get(key) for key in ("path", "bytes", "keras", "export", "agreement", "max_abs_diff",
-                                                    "step_max_abs_diff", "export_latency_us")}
+                                                    "step_max_abs_diff", "step_keras", "step_export", "step_agreement",
+                                                    "export_latency_us")}
         summary["path"] = Path(summary["path"]).name  # the model directory may move
-        exports[format] = summary
+        exports[summary["path"]] = summary  # by file: dynamic and int8 TFLite files sit side by side
         emit({"format": format, **summary}, args.json,
              f"{format}: {report['path']} ({report['bytes']:,} bytes), NLL Keras {report['keras']:.4f} "
              f"vs export {report['export']:.4f}")

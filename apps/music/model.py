@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # presets imports suite.training, hence TensorFlow: only the 
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parents[2] / "saved_models" / "music"
 SCORE_BATCH = 32  # tunes per forward pass when scoring
-# Exported step models that generation runs, best first: both passed the export parity check;
+# Exported step models that generation runs, best first: all three pass the export parity check;
 # the dynamic-range file (int8 weights, float LSTM kernel) is the fastest on x86 CPUs.
 STEP_EXPORTS = ("step_dynamic.tflite", "step_int8.tflite", "step_int8.onnx")
 
