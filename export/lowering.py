@@ -76,10 +76,15 @@ ACTIVATIONS: dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
 }
 
 
-def activation(fn_or_name: Any) -> Callable[[tf.Tensor], tf.Tensor]:
+def activation_name(fn_or_name: Any) -> str:
     name = fn_or_name if isinstance(fn_or_name, str) else keras.activations.serialize(fn_or_name)
     if isinstance(name, dict):
         name = name.get("config", name.get("class_name"))
+    return name
+
+
+def activation(fn_or_name: Any) -> Callable[[tf.Tensor], tf.Tensor]:
+    name = activation_name(fn_or_name)
     if name not in ACTIVATIONS:
         raise UserError(f"activation {name!r}: not supported by the export lowering")
     return ACTIVATIONS[name]
@@ -420,6 +425,7 @@ class RecurrentWeights:
     input_bias: np.ndarray  # (gates * units,) added to the input projection of every step
     recurrent_bias: np.ndarray | None  # GRU reset_after only: bias inside the reset product
     units: int
+    keep_negated: bool = False  # the keep gate's columns are negated: its activation gives 1 - gate
 
 
 def _cell_weights(cell: Any) -> RecurrentWeights:
@@ -438,7 +444,31 @@ def _cell_weights(cell: Any) -> RecurrentWeights:
             input_bias = bias[0] + np.concatenate([bias[1][: 2 * units], np.zeros(units, np.float32)])
             recurrent_bias = bias[1][2 * units:]
             bias = input_bias
-    return RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units)
+    weights = RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units)
+    block = KEEP_GATE_BLOCK.get(type(cell).__name__)
+    if block is not None and activation_name(cell.recurrent_activation) in SYMMETRIC_GATE_ACTIVATIONS:
+        _negate_keep_gate(weights, block)
+    return weights
+
+
+# The gate that keeps the old state (GRU update z, LSTM forget f): its block of gate columns.
+KEEP_GATE_BLOCK = {"GRUCell": 0, "LSTMCell": 1}
+# Gate activations with a(-x) = 1 - a(x).
+SYMMETRIC_GATE_ACTIVATIONS = ("sigmoid", "hard_sigmoid")
+
+
+def _negate_keep_gate(weights: RecurrentWeights, block: int) -> None:
+    """Store the keep gate's pre-activation negated, so its activation yields 1 - gate.
+
+    An int8 sigmoid's outputs are k/256 for k in 0..255: a gate can be 0 but never 1, so a state
+    that should be kept leaks up to 1/256 per step towards the new input. As 1 - gate, "keep" is
+    the exact int8 zero and the leak moves to "replace", where it does no harm.
+    """
+    sign = np.ones(weights.kernel.shape[1], np.float32)
+    sign[block * weights.units:(block + 1) * weights.units] = -1.0
+    weights.kernel, weights.recurrent = weights.kernel * sign, weights.recurrent * sign
+    weights.input_bias = weights.input_bias * sign
+    weights.keep_negated = True
 
 
 def _gru_step(cell, w: RecurrentWeights, x_t, h, constants):
@@ -447,9 +477,10 @@ def _gru_step(cell, w: RecurrentWeights, x_t, h, constants):
     h_zr, h_h = tf.matmul(h, recurrent_zr), tf.matmul(h, recurrent_h)
     if w.recurrent_bias is not None:
         h_h = h_h + constants["recurrent_bias"]
-    z, r = tf.split(activation(cell.recurrent_activation)(x_zr + h_zr), 2, axis=1)
+    z_or_replace, r = tf.split(activation(cell.recurrent_activation)(x_zr + h_zr), 2, axis=1)
+    replace = z_or_replace if w.keep_negated else 1.0 - z_or_replace  # 1 - z
     candidate = activation(cell.activation)(x_h + r * h_h)
-    new_h = candidate + z * (h - candidate)  # = z * h + (1 - z) * candidate, one op fewer
+    new_h = h + replace * (candidate - h)  # = z * h + (1 - z) * candidate, one op fewer
     return new_h, [new_h]
 
 
@@ -460,7 +491,8 @@ def _lstm_step(cell, w: RecurrentWeights, x_t, states, constants):
     i, f = tf.split(x_if + tf.matmul(h, recurrent_if), 2, axis=1)
     g, o = x_g + tf.matmul(h, recurrent_g), x_o + tf.matmul(h, recurrent_o)
     sigmoid = activation(cell.recurrent_activation)
-    new_c = _clip_cell(sigmoid(f) * c + sigmoid(i) * activation(cell.activation)(g))
+    drop = sigmoid(f) if w.keep_negated else 1.0 - sigmoid(f)  # 1 - forget gate
+    new_c = _clip_cell(c - drop * c + sigmoid(i) * activation(cell.activation)(g))
     new_h = sigmoid(o) * activation(cell.activation)(new_c)
     return new_h, [new_h, new_c]
 

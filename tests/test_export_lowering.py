@@ -30,7 +30,12 @@ def _sequences(count: int = 3, seed: int = 0) -> np.ndarray:
     lambda: keras.layers.SimpleRNN(5, activation="relu", name="rnn"),
     lambda: keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True), merge_mode="sum", name="rnn"),
     lambda: keras.layers.Bidirectional(keras.layers.LSTM(4), merge_mode="concat", name="rnn"),
-], ids=["gru_backwards", "lstm_sequences", "simple_relu", "bigru_sum", "bilstm_concat"])
+    # gates whose activation is not symmetric keep their columns (no 1 - gate folding)
+    lambda: keras.layers.GRU(5, recurrent_activation="tanh", return_sequences=True, name="rnn"),
+    lambda: keras.layers.LSTM(5, recurrent_activation="relu", name="rnn"),
+    lambda: keras.layers.LSTM(5, recurrent_activation="hard_sigmoid", name="rnn"),
+], ids=["gru_backwards", "lstm_sequences", "simple_relu", "bigru_sum", "bilstm_concat", "gru_tanh_gates",
+        "lstm_relu_gates", "lstm_hard_sigmoid_gates"])
 def test_recurrent_lowering_matches_keras(make_rnn):
     inputs = keras.Input((STEPS, FEATURES), name="x")
     model = keras.Model(inputs, make_rnn()(inputs))

@@ -149,3 +149,38 @@ def test_int8_lstm_cell_state_is_clipped(tmp_path):
     unclipped = lower_model(step)(frame, hidden, huge_cell)
     assert np.max(np.abs(clipped[2].numpy())) <= LSTM_CELL_CLIP
     assert np.max(np.abs(unclipped[2].numpy())) > 40.0
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_int8_state_that_the_gates_keep_stays_put(cell, tmp_path):
+    """A saturated keep gate (GRU z = 1, LSTM f = 1 and i = 0) holds the state over 64 int8 steps.
+
+    An int8 sigmoid reaches 255/256 at most. Used as the keep gate directly, the GRU state drifted
+    by 0.068 here; the lowering feeds the state update 1 - gate instead, which reaches 0 exactly.
+    (The LSTM cell state's coarser int8 step happened to round its leak away in this case.)
+    """
+    units, features = 8, 4
+    inputs = keras.Input((None, features), name="x")
+    layer = (keras.layers.GRU if cell == "gru" else keras.layers.LSTM)(units, name="rnn")
+    model = keras.Model(inputs, keras.layers.Dense(3, name="head")(layer(inputs)))
+    kernel, recurrent, bias = layer.get_weights()
+    if cell == "gru":
+        bias[0, :units] = 30.0  # update gate z = 1: keep h
+    else:
+        bias[:units], bias[units:2 * units] = -30.0, 30.0  # input gate 0, forget gate 1: keep c
+    layer.set_weights([kernel, recurrent, bias])
+    stepper = step_model(model)
+    rng = np.random.default_rng(0)
+    state_count = len(stepper.inputs) - 1
+    representative = [rng.normal(size=(100, 1, features)).astype(np.float32)]
+    representative += [rng.uniform(-0.9, 0.9, (100, units)).astype(np.float32) for _ in range(state_count)]
+    path = tmp_path / f"{cell}_keep.tflite"
+    to_tflite(stepper, path, quantize="int8", representative=representative)
+
+    runtime = StreamingRuntime(str(path))
+    start = {name: rng.uniform(-0.8, 0.8, (1, units)).astype(np.float32) for name in runtime.state_names}
+    runtime.states = dict(start)
+    for frame in rng.normal(size=(64, 1, 1, features)).astype(np.float32):
+        runtime.step(frame)
+    kept = "state_in_0" if cell == "gru" else "state_in_1"  # h for the GRU, c for the LSTM
+    assert np.max(np.abs(runtime.states[kept] - start[kept])) < 0.03
