@@ -1,0 +1,34 @@
+"""benchmarks/conv_int8.py times the shipped video CNN block by block: the blocks chained must be that CNN."""
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+
+from suite.keras import keras
+from suite.modeldir import load_model_dir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_benchmark():
+    saved = dict(os.environ)  # the script pins thread counts in os.environ on import
+    spec = importlib.util.spec_from_file_location("conv_int8_benchmark", REPO / "benchmarks" / "conv_int8.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    os.environ.clear()
+    os.environ.update(saved)
+    return module
+
+
+def test_blocks_chained_equal_the_frame_cnn():
+    bench = load_benchmark()
+    model, config = load_model_dir(REPO / "saved_models" / "video")
+    clips = np.random.default_rng(0).uniform(-1, 1, (2, *config["model"]["input_shape"])).astype(np.float32)
+    features = clips
+    for index in range(len(config["model"]["conv_filters"])):
+        features = bench.block_model(model, index, features.shape[1:]).predict(features, verbose=0)
+    cnn = keras.Model(model.inputs, model.get_layer("frame_features").output)
+    expected = cnn.predict(clips, verbose=0)
+    assert features.shape[:2] == (2, config["num_frames"]) and features.shape[2:4] == (1, 1)
+    np.testing.assert_allclose(features.reshape(expected.shape), expected, atol=1e-5)
