@@ -1,29 +1,18 @@
 """benchmarks/conv_int8.py times the shipped video CNN block by block: the blocks chained must be that CNN."""
-import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
 
 from suite.keras import keras
 from suite.modeldir import load_model_dir
+from tests.benchmark_scripts import load_benchmark
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_benchmark():
-    saved = dict(os.environ)  # the script pins thread counts in os.environ on import
-    spec = importlib.util.spec_from_file_location("conv_int8_benchmark", REPO / "benchmarks" / "conv_int8.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    os.environ.clear()
-    os.environ.update(saved)
-    return module
+VIDEO_MODEL = Path(__file__).resolve().parents[1] / "saved_models" / "video"
 
 
 def test_blocks_chained_equal_the_frame_cnn():
-    bench = load_benchmark()
-    model, config = load_model_dir(REPO / "saved_models" / "video")
+    bench = load_benchmark("conv_int8")
+    model, config = load_model_dir(VIDEO_MODEL)
     clips = np.random.default_rng(0).uniform(-1, 1, (2, *config["model"]["input_shape"])).astype(np.float32)
     features = clips
     for index in range(len(config["model"]["conv_filters"])):

@@ -1,25 +1,14 @@
 """FLOP counts of benchmarks/export.py: every layer kind the suite builds, variable-length inputs at
 the benchmark's sequence length, and layers wrapped in TimeDistributed and Bidirectional."""
-import importlib.util
-import os
-from pathlib import Path
-
 import pytest
 
 from suite.keras import keras
-
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "export.py"
+from tests.benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    saved = dict(os.environ)  # the script pins thread counts in os.environ on import
-    spec = importlib.util.spec_from_file_location("export_benchmark", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    os.environ.clear()
-    os.environ.update(saved)
-    return module
+    return load_benchmark("export")
 
 
 def test_time_distributed_conv_counts_every_frame(bench):

@@ -1,7 +1,6 @@
 """Training entry point: clipping bounds the update, a killed run resumes, TBPTT carries states."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
