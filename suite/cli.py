@@ -1,7 +1,9 @@
 """Shared command-line conventions for every app: ``python -m apps.<app> <command>``.
 
-Each app creates one ``App`` and registers commands on it from any module, so adding a
-command touches no other file. User errors (``UserError``) print one line and exit 2.
+``suite.app.cli_of(__name__)`` gives a command module its app's ``App``; commands register
+themselves on it and the app's ``commands/`` folder is discovered, so adding a command touches no
+other file. User errors (``UserError``) print one line and exit 2. Every command takes
+``--verbose``; without it, library chatter (TensorFlow, LiteRT, absl) stays off the terminal.
 """
 from __future__ import annotations
 
@@ -31,32 +33,42 @@ class App:
     def __init__(self, name: str, description: str) -> None:
         self.name = name
         self.description = description
-        self._commands: dict[str, tuple[str, ArgumentsFn | None, CommandFn]] = {}
+        self._commands: dict[str, tuple[str, ArgumentsFn | None, CommandFn, tuple[str, ...]]] = {}
 
-    def command(self, name: str, help: str, arguments: ArgumentsFn | None = None) -> Callable[[CommandFn], CommandFn]:
+    def command(self, name: str, help: str, arguments: ArgumentsFn | None = None,
+                aliases: tuple[str, ...] = ()) -> Callable[[CommandFn], CommandFn]:
         """Register ``fn(args)`` as subcommand ``name``; ``arguments(parser)`` adds its options."""
 
         def register(fn: CommandFn) -> CommandFn:
             if name in self._commands:
                 raise ValueError(f"command {name!r} is already registered in app {self.name!r}")
-            self._commands[name] = (help, arguments, fn)
+            self._commands[name] = (help, arguments, fn, aliases)
             return fn
 
         return register
+
+    @property
+    def command_names(self) -> list[str]:
+        return sorted(self._commands)
 
     def parser(self) -> argparse.ArgumentParser:
         parser = OneLineParser(prog=f"python -m apps.{self.name}", description=self.description)
         subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
         subparsers.required = True
-        for name, (help_text, arguments, fn) in self._commands.items():
-            sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        for name, (help_text, arguments, fn, aliases) in sorted(self._commands.items()):
+            sub = subparsers.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
             if arguments is not None:
                 arguments(sub)
+            sub.add_argument("--verbose", action="store_true", help="show library logs (TensorFlow, LiteRT)")
             sub.set_defaults(_run=fn)
         return parser
 
     def main(self, argv: Sequence[str] | None = None) -> int:
         args = self.parser().parse_args(argv)
+        args._argv = list(argv) if argv is not None else sys.argv[1:]
+        from suite.quiet import set_verbose
+
+        set_verbose(args.verbose)
         try:
             code = args._run(args)
         except UserError as error:

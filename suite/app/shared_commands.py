@@ -1,0 +1,221 @@
+"""The ``train`` and ``export`` commands every app gets from its ``AppSpec``.
+
+train: ``runs/<app>/<name>/`` holds checkpoints and history, so running the same command again after a
+kill resumes; the model directory (default ``runs/<app>/<name>/model``) gets config.json with the app,
+task, preset, overrides, data source and the command that reproduces the run. Nothing is written into
+``saved_models/`` unless ``--out`` names it.
+
+export: one flag set and one failure policy for every app: every requested file is exported and
+checked, each result is printed, metrics.json gets ``exports[<file name>]``, and the command exits 2
+at the end if any file failed its parity gate.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from suite.app import paths
+from suite.app.models import check_app, read_config_json
+from suite.app.spec import AppSpec, TrainRun
+from suite.cli import EXIT_USER_ERROR, App, add_json_option, add_strategy_option, emit
+from suite.errors import UserError
+
+EXPORT_FORMATS = ("tflite", "onnx")
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+KINDS = {"sequence": False, "step": True}
+
+
+def register(app: App, spec: AppSpec) -> None:
+    app.command("train", help=f"train a {spec.name} model (runs/{spec.name}/<name>/, resumable)",
+                arguments=lambda parser: _train_arguments(parser, spec))(lambda args: train_command(args, spec))
+    app.command("export", help="export int8 TFLite and ONNX files with parity checks against Keras",
+                arguments=lambda parser: _export_arguments(parser, spec))(lambda args: export_command(args, spec))
+
+
+# --------------------------------------------------------------------------- train
+def preset_help(spec: AppSpec) -> str:
+    lines = [f"{name}: {preset.description}" for name, preset in spec.presets.items()]
+    return f"named preset (default {spec.default_preset}); " + "; ".join(lines)
+
+
+def _train_arguments(parser: argparse.ArgumentParser, spec: AppSpec) -> None:
+    parser.add_argument("--config", default=spec.default_preset, choices=list(spec.presets), metavar="PRESET",
+                        help=preset_help(spec))
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one preset field; repeatable")
+    parser.add_argument("--data", metavar="PATH", help=spec.data_help)
+    parser.add_argument("--name", help="run name: runs/<app>/<name>/ (default: the preset name)")
+    parser.add_argument("--runs", default=str(paths.RUNS_ROOT), metavar="DIR", help="root of the run folders")
+    parser.add_argument("--out", metavar="DIR",
+                        help="model directory to write (default runs/<app>/<name>/model; saved_models/ only if named)")
+    add_strategy_option(parser)
+    add_json_option(parser)
+    if spec.train_arguments is not None:
+        spec.train_arguments(parser)
+
+
+def resolve_preset(spec: AppSpec, name: str, overrides: list[str]) -> Any:
+    """The preset's config with ``--set`` applied; a bad key or value is one line naming it."""
+    from suite.config import apply_overrides
+
+    if name not in spec.presets:
+        raise UserError(f"--config {name!r}: choose one of {', '.join(spec.presets)}")
+    try:
+        return apply_overrides(spec.presets[name].config, overrides)
+    except ValueError as error:
+        raise UserError(f"--set: {error}") from None
+
+
+def reproduce_command(spec: AppSpec, argv: list[str]) -> str:
+    """The command line that reproduces this run."""
+    return f"python -m apps.{spec.name} " + shlex.join(argv)
+
+
+def train_command(args: argparse.Namespace, spec: AppSpec) -> int:
+    from suite.config import to_dict
+
+    config = resolve_preset(spec, args.config, args.overrides)
+    name = args.name or args.config
+    run_dir = paths.run_dir(spec.name, name, args.runs)
+    out = Path(args.out) if args.out else run_dir / "model"
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder; --out needs a model directory path")
+    if args.data and not Path(args.data).exists():
+        raise UserError(f"{args.data}: no such file or folder")
+    _start_or_resume(run_dir)
+    command = reproduce_command(spec, list(getattr(args, "_argv", ["train"])))
+    trained = spec.train(TrainRun(config=config, preset=args.config, run_dir=run_dir, data=args.data,
+                                  strategy=args.strategy, verbose=args.verbose or not args.json, args=args))
+    model_config = {"app": spec.name, "task": spec.task, "preset": args.config, "overrides": list(args.overrides),
+                    "settings": to_dict(config), "data": trained.data, "command": command, **trained.config}
+    metrics = {**trained.metrics, "command": command, "params": int(trained.model.count_params())}
+    save_trained(out, run_dir, trained.model, model_config, metrics, trained.write_extra)
+    emit({"model_dir": str(out), "run_dir": str(run_dir), "command": command, "metrics": metrics}, args.json,
+         text=f"saved {out}  (run folder {run_dir})")
+    return 0
+
+
+def _start_or_resume(run_dir: Path) -> None:
+    """A run folder with checkpoints resumes; without them, an older finished run's history is dropped."""
+    from suite.training import HISTORY_FILE
+
+    if run_dir.is_dir() and not any(run_dir.rglob("backup")):
+        for history in run_dir.rglob(HISTORY_FILE):
+            history.unlink()
+    if any(run_dir.rglob("backup")):
+        print(f"resuming the run in {run_dir}", file=sys.stderr)
+
+
+def save_trained(out: Path, run_dir: Path, model: Any, config: dict, metrics: dict, write_extra: Any) -> None:
+    from suite.modeldir import save_model_dir
+    from suite.training import CURVE_FILE, HISTORY_FILE
+
+    extra = {name: run_dir / name for name in (HISTORY_FILE, CURVE_FILE)}
+    save_model_dir(out, model, config, metrics, extra_files=extra, write_extra=write_extra)
+
+
+# --------------------------------------------------------------------------- export
+def _export_arguments(parser: argparse.ArgumentParser, spec: AppSpec) -> None:
+    parser.add_argument("--model", default=None, metavar="DIR",
+                        help=f"model directory; the files are written into it (default: saved_models/{spec.name})")
+    parser.add_argument("--format", dest="formats", action="append", choices=EXPORT_FORMATS,
+                        help="tflite or onnx; repeatable (default: both)")
+    parser.add_argument("--kind", dest="kinds", action="append", choices=list(KINDS),
+                        help="sequence model or streaming step model; repeatable (default: the app's)")
+    parser.add_argument("--quantize", default=None, choices=QUANTIZE_MODES, help="default: int8")
+    parser.add_argument("--calibration-data", metavar="FILE.npz", help="your own calibration/held-out data")
+    add_json_option(parser)
+
+
+def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, bool, str]]:
+    """(format, step, quantize) for every file to write."""
+    plans = [plan for plan in spec.exports if not args.kinds or plan.step in {KINDS[k] for k in args.kinds}]
+    if not plans:
+        raise UserError(f"--kind {' '.join(args.kinds)}: this app exports "
+                        f"{', '.join('step' if p.step else 'sequence' for p in spec.exports)}")
+    return [(fmt, plan.step, args.quantize or plan.quantize) for fmt in (args.formats or EXPORT_FORMATS)
+            for plan in plans]
+
+
+def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
+    from suite.modeldir import update_metrics
+
+    model_dir = Path(args.model) if args.model else paths.shipped_model_dir(spec.name)
+    if not model_dir.is_dir():
+        raise UserError(f"{model_dir}: not a model directory" + (" (a file)" if model_dir.exists() else ""))
+    config = read_config_json(model_dir)
+    if config is None:
+        raise UserError(f"{model_dir}: not a model directory (no config.json)")
+    check_app(config, spec.name, model_dir)
+    exports, failures = {}, []
+    for fmt, step, quantize in export_plan(spec, args):
+        name, summary = export_one(model_dir, fmt, step, quantize, args.calibration_data)
+        exports[name] = summary
+        emit({"file": name, **summary}, args.json, text=format_export(name, summary))
+        if not summary["passed"]:
+            failures.append(name)
+    record: dict[str, Any] = {"exports": {**_previous_exports(model_dir), **exports}}
+    if spec.after_export is not None:
+        record.update(spec.after_export(model_dir, exports))
+    update_metrics(model_dir, **record)
+    if failures:
+        print(f"error: {', '.join(failures)} failed the parity gate against Keras (see metrics.json exports)",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+def export_one(model_dir: Path, fmt: str, step: bool, quantize: str,
+               calibration_data: str | None) -> tuple[str, dict[str, Any]]:
+    """Export one file; a failed parity gate is recorded (``passed: false``), not raised."""
+    from export import default_output_path, export_model_dir
+
+    name = default_output_path(model_dir, fmt, quantize, step).name
+    with tempfile.TemporaryDirectory() as scratch:
+        report_path = Path(scratch) / "report.json"
+        try:
+            report = export_model_dir(model_dir, format=fmt, quantize=quantize, step=step,
+                                      calibration_data=calibration_data, report=report_path, verbose=False)
+        except UserError as error:
+            if not report_path.is_file():
+                raise
+            report = {**json.loads(report_path.read_text()), "error": str(error)}
+    return name, summarize(report)
+
+
+SUMMARY_KEYS = ("task", "metric", "keras", "export", "agreement", "threshold", "samples", "max_abs_diff", "bytes",
+                "export_latency_us", "keras_latency_us", "step_sequences", "step_keras", "step_export",
+                "step_agreement", "error")
+
+
+def summarize(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's figures kept in metrics.json, the same keys for every app."""
+    summary = {key: _rounded(report[key]) for key in SUMMARY_KEYS if key in report}
+    summary["passed"] = bool(report.get("passed", False)) and report.get("step_passed", True) is not False
+    return summary
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 5) if isinstance(value, float) else value
+
+
+def _previous_exports(model_dir: Path) -> dict[str, Any]:
+    from suite.modeldir import read_metrics
+
+    previous = read_metrics(model_dir).get("exports", {})
+    return previous if isinstance(previous, dict) else {}
+
+
+def format_export(name: str, summary: dict[str, Any]) -> str:
+    if "metric" not in summary:
+        return f"{name}: FAILED {summary.get('error', '')}"
+    line = (f"{name}: {summary['bytes']:,} bytes, {summary['metric']} keras {summary['keras']:.4f} / "
+            f"export {summary['export']:.4f}")
+    if "step_agreement" in summary:
+        line += f", stepped over {summary['step_sequences']} sequences {summary['step_export']:.4f}"
+    return line + ("" if summary["passed"] else f"  FAILED: {summary.get('error', '')}")
