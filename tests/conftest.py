@@ -14,3 +14,24 @@ def repo_on_pythonpath(monkeypatch):
     """Scripts run from a temporary folder find the repository's packages even when it is not
     installed (e.g. a checkout tested in place)."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+
+
+BLOCKED_MODULES = ("tensorflow", "tf_keras", "keras", "tensorflow_model_optimization", "tf2onnx")
+
+
+def no_tensorflow_env(folder: Path) -> dict[str, str]:
+    """Environment for a subprocess in which TensorFlow and Keras cannot be imported (as on a Raspberry Pi
+    with only numpy and ai-edge-litert/onnxruntime): stub packages that raise ImportError come first
+    on PYTHONPATH, followed by the repository."""
+    stubs = folder / "no_tensorflow"
+    for name in BLOCKED_MODULES:
+        (stubs / name).mkdir(parents=True, exist_ok=True)
+        (stubs / name / "__init__.py").write_text(f"raise ImportError('{name} is not installed on this device')\n")
+    path = [str(stubs), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
+
+
+@pytest.fixture
+def without_tensorflow(tmp_path) -> dict[str, str]:
+    """``subprocess.run([...], env=without_tensorflow)`` runs a command with TensorFlow unimportable."""
+    return no_tensorflow_env(tmp_path)
