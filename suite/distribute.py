@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 
 from suite.errors import UserError
 from suite.keras import tf
@@ -11,9 +12,19 @@ KINDS = ("auto", "default", "mirrored", "multiworker", "tpu")
 
 
 def strategy(kind: str = "auto", tpu: str = "") -> tf.distribute.Strategy:
-    """``auto``: a TPU if one resolves, else Mirrored with more than one GPU, else the default strategy."""
+    """``auto``: a TPU if one resolves, else Mirrored with more than one GPU, else the default strategy.
+
+    One strategy per kind and process: a multi-worker strategy must exist before the first tensor
+    (collective ops are configured at start-up), so the train command creates it before any data and
+    ``fit`` gets the same object back.
+    """
     if kind not in KINDS:
         raise UserError(f"--strategy: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    return _create(kind, tpu)
+
+
+@lru_cache(maxsize=None)
+def _create(kind: str, tpu: str) -> tf.distribute.Strategy:
     if kind == "default":
         return tf.distribute.get_strategy()
     if kind == "tpu":

@@ -27,7 +27,10 @@ def _import_quietly():
     try:
         import tensorflow, tf_keras  # noqa: E401
 
-        tensorflow.config.list_physical_devices()  # probe devices now, while silenced
+        if not os.environ.get("TF_CONFIG"):
+            # probe devices now, while silenced; not for multi-worker runs, whose collective ops must be
+            # configured before the context starts (MultiWorkerMirroredStrategy raises otherwise)
+            tensorflow.config.list_physical_devices()
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -88,6 +88,7 @@ def train_command(args: argparse.Namespace, spec: AppSpec) -> int:
     if args.data and not Path(args.data).exists():
         raise UserError(f"{args.data}: no such file or folder")
     _start_or_resume(run_dir)
+    _start_strategy(args.strategy)
     command = reproduce_command(spec, list(getattr(args, "_argv", ["train"])))
     trained = spec.train(TrainRun(config=config, preset=args.config, run_dir=run_dir, data=args.data,
                                   strategy=args.strategy, verbose=args.verbose or not args.json, args=args))
@@ -109,6 +110,14 @@ def _start_or_resume(run_dir: Path) -> None:
             history.unlink()
     if any(run_dir.rglob("backup")):
         print(f"resuming the run in {run_dir}", file=sys.stderr)
+
+
+def _start_strategy(kind: str) -> None:
+    """Create the distribution strategy before the app makes any tensor: a multi-worker strategy must
+    configure collective ops at start-up, and ``fit`` later gets this same strategy back."""
+    from suite import distribute
+
+    distribute.strategy(kind)
 
 
 def save_trained(out: Path, run_dir: Path, model: Any, config: dict, metrics: dict, write_extra: Any) -> None:
