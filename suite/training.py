@@ -80,7 +80,8 @@ def fit(build: Callable[[], keras.Model], train_data: tf.data.Dataset, validatio
     trainable.fit(train_data, validation_data=validation_data, epochs=config.epochs, verbose=verbose,
                   callbacks=make_callbacks(run_dir, config, validation_data is not None, callbacks))
     history = read_history(run_dir / HISTORY_FILE)
-    plot_history(history, run_dir / CURVE_FILE)
+    plot_history(history, run_dir / CURVE_FILE, title=f"{run_dir.parent.name}/{run_dir.name}",
+                 kept_epoch=kept_epoch(history, config, validation_data is not None))
     return model, history
 
 
@@ -105,25 +106,44 @@ def _number(text: str) -> float:
         return float("nan")
 
 
-def plot_history(history: dict[str, list[float]], path: Path) -> None:
-    """Loss and metric curves per epoch, training and validation side by side."""
+def kept_epoch(history: dict[str, list[float]], config: TrainConfig, has_validation: bool) -> int | None:
+    """The 1-based epoch whose weights the model keeps: the best monitored loss under early stopping
+    (restore_best_weights), else the last epoch."""
+    monitor = "val_loss" if has_validation else "loss"
+    if not history.get(monitor):
+        return None
+    if config.early_stopping_patience > 0:
+        values = history[monitor]
+        return min(range(len(values)), key=lambda i: values[i]) + 1
+    return len(history[monitor])
+
+
+def plot_history(history: dict[str, list[float]], path: Path, title: str = "training",
+                 kept_epoch: int | None = None) -> None:
+    """Loss and metric curves per epoch, training and validation side by side, the kept epoch marked."""
     if not history:
         return
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     names = [n for n in history if n != "epoch" and not n.startswith("val_") and n != "lr"]
-    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.2), squeeze=False)
+    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.4), squeeze=False)
     epochs = [int(e) + 1 for e in history.get("epoch", range(len(history[names[0]])))]
     for axis, name in zip(axes[0], names):
-        axis.plot(epochs, history[name], label="train")
+        axis.plot(epochs, history[name], marker=".", label="training")
         if f"val_{name}" in history:
-            axis.plot(epochs, history[f"val_{name}"], label="validation")
+            axis.plot(epochs, history[f"val_{name}"], marker=".", label="validation")
+        if kept_epoch is not None:
+            axis.axvline(kept_epoch, color="grey", linestyle="--", linewidth=1, label=f"kept epoch {kept_epoch}")
         axis.set_xlabel("epoch")
-        axis.set_title(name)
-        axis.legend()
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_ylabel(name.replace("_", " "))
+        axis.set_title(name.replace("_", " "))
+        axis.legend(fontsize=8)
+    figure.suptitle(f"{title}: training curves", fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -141,3 +141,13 @@ def test_seeded_runs_repeat(tmp_path):
     second, _ = fit(build, data(), None, tmp_path / "b", TrainConfig(epochs=2, seed=7), "sparse_categorical_crossentropy", verbose=0)
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_kept_epoch_is_the_best_under_early_stopping_else_the_last():
+    from suite.training import kept_epoch
+
+    history = {"epoch": [0, 1, 2, 3], "loss": [1.0, 0.8, 0.7, 0.6], "val_loss": [0.9, 0.5, 0.6, 0.7]}
+    assert kept_epoch(history, TrainConfig(early_stopping_patience=2), has_validation=True) == 2
+    assert kept_epoch(history, TrainConfig(early_stopping_patience=0), has_validation=True) == 4
+    assert kept_epoch(history, TrainConfig(early_stopping_patience=2), has_validation=False) == 4
+    assert kept_epoch({}, TrainConfig(), has_validation=True) is None
