@@ -104,11 +104,17 @@ def _start_or_resume(run_dir: Path) -> None:
     """A run folder with checkpoints resumes; without them, an older finished run's history is dropped."""
     from suite.training import HISTORY_FILE
 
-    if run_dir.is_dir() and not any(run_dir.rglob("backup")):
+    if run_dir.is_dir() and not has_checkpoint(run_dir):
         for history in run_dir.rglob(HISTORY_FILE):
             history.unlink()
-    if any(run_dir.rglob("backup")):
+    if has_checkpoint(run_dir):
         print(f"resuming the run in {run_dir}", file=sys.stderr)
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether a killed run left a checkpoint: a non-empty ``backup`` folder (Keras leaves an empty one
+    behind when training finishes)."""
+    return any(folder.is_dir() and any(folder.iterdir()) for folder in run_dir.rglob("backup"))
 
 
 def save_trained(out: Path, run_dir: Path, model: Any, config: dict, metrics: dict, write_extra: Any) -> None:
