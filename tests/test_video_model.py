@@ -129,3 +129,21 @@ def test_augmented_clip_moves_with_its_label():
         # move_left becomes move_right under exactly one of time reversal and the left-right mirror.
         assert CLASSES[target] == ("move_right" if reversed_time != mirrored else "move_left")
         assert row in (0, 3)
+
+
+def test_shipped_model_is_the_small_preset_in_the_framework_layout():
+    from suite.app import shipped_model_dir
+    from suite.config import to_dict
+
+    shipped = shipped_model_dir("video")
+    config = json.loads((shipped / "config.json").read_text())
+    small = PRESETS["small"].config
+    assert (config["app"], config["task"], config["preset"]) == ("video", "classification", "small")
+    assert config["settings"] == json.loads(json.dumps(to_dict(small)))  # the preset reproduces the model
+    assert config["model"] == model_kwargs(small) and config["baseline_model"] == model_kwargs(small, "average")
+    assert config["command"] == "python -m apps.video train --out saved_models/video"
+    exports = json.loads((shipped / "metrics.json").read_text())["exports"]
+    assert sorted(exports) == ["model_int8.onnx", "model_int8.tflite", "step_int8.onnx", "step_int8.tflite"]
+    for name, entry in exports.items():
+        assert entry["passed"] and entry["agreement"] >= entry["threshold"]
+        assert entry["bytes"] == (shipped / name).stat().st_size
