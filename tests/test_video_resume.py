@@ -53,3 +53,33 @@ def test_killed_train_resumes_after_its_last_epoch(tmp_path, repo_on_pythonpath,
     record = json.loads(second.stdout.splitlines()[-1])
     assert record["model_dir"] == os.path.join("runs", "video", "tiny", "model")
     assert record["metrics"]["heldout_clips"] == len(TINY_CLASSES)
+
+
+def test_a_finished_phase_is_reused_only_beside_its_history(tmp_path):
+    """A resumed run loads the phases it finished; after a fresh start (histories dropped) they train again."""
+    import numpy as np
+    import pytest
+
+    from apps.video import training
+    from apps.video.presets import PRESETS
+    from suite.app import TrainRun
+    from suite.keras import keras, tf
+    from suite.train_config import TrainConfig
+
+    run = TrainRun(config=PRESETS["tiny"].config, preset="tiny", run_dir=tmp_path, data=None, strategy="default",
+                   verbose=False, args=None)
+    folder = tmp_path / "baseline"
+    folder.mkdir()
+    finished = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    finished.save(folder / training.FINISHED_FILE)
+    (folder / "history.csv").write_text("epoch,loss\n0,1.0\n")
+
+    def train_again():
+        raise RuntimeError("trained again")
+
+    data = tf.data.Dataset.from_tensor_slices((np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32))).batch(2)
+    reused = training.fit_phase(run, "baseline", train_again, data, None, TrainConfig(epochs=1), "mse", [])
+    np.testing.assert_array_equal(reused.get_weights()[0], finished.get_weights()[0])
+    (folder / "history.csv").unlink()  # what the shared train does when a run starts afresh
+    with pytest.raises(RuntimeError, match="trained again"):
+        training.fit_phase(run, "baseline", train_again, data, None, TrainConfig(epochs=1), "mse", [])

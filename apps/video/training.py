@@ -31,40 +31,49 @@ BASELINE_EXTRAS = ("history.csv", "training_curve.png")  # copied in as baseline
 
 def train(run: TrainRun) -> Trained:
     """Train both models on the run's data and evaluate them; the framework writes the model directory."""
-    from suite.training import train_config_of
-
     config: VideoConfig = run.config
     started = time.perf_counter()
     folder_path = Path(run.data) if run.data else data.generated_folder(config.clips_per_class, config.data_seed,
                                                                        show_progress=run.verbose)
     folder = data.scan_with_classes(folder_path)
-    class_names = folder.class_names
     arrays = {split: data.split_arrays(folder, split, config.num_frames, config.size, run.verbose)[:2]
               for split in ("train", "validation", "test")}
+    trained = train_both(run, arrays, folder.class_names)
+    record = heldout_metrics(trained, *arrays["test"], folder.class_names)
+    record["train_clips"] = int(len(arrays["train"][1]))
+    if not run.data and config.alt_clips_per_class:
+        record.update(alt_renderer_accuracy(trained, config, folder.class_names, run.verbose))
+    record["train_seconds"] = round(time.perf_counter() - started, 1)
+    source = {"folder": str(folder_path), "generated": not run.data, "train_clips": record["train_clips"]}
+    return Trained(trained["model"], inference_config(config, folder.class_names), record, data=source,
+                   write_extra=baseline_writer(trained["baseline"], phase_dir(run, "baseline")))
+
+
+def train_both(run: TrainRun, arrays: dict[str, tuple[np.ndarray, np.ndarray]],
+               class_names: tuple[str, ...]) -> dict[str, Any]:
+    """{"model": the CNN+GRU, "baseline": the per-frame baseline}, both from the same pretrained frame CNN
+    (so the baseline stays "the same CNN"), trained on the same clips with the same settings."""
+    from suite.training import train_config_of
+
+    config: VideoConfig = run.config
     augment = class_names if config.augment and set(class_names) == set(CLASSES) else None
     train_ds = data.training_dataset(*arrays["train"], config.batch_size, shuffle=True, seed=config.seed,
                                      augment_classes=augment)
     val_ds = data.training_dataset(*arrays["validation"], config.batch_size, shuffle=False)
-
-    # Both models start from the same pretrained frame CNN, so the baseline stays "the same CNN".
     pretrained = pretrain(run) if config.orientation_clips else {}
     trained = {}
     for name, temporal in (("model", "rnn"), ("baseline", "average")):
         kwargs = model_kwargs(config, temporal, len(class_names))
         trained[name] = fit_phase(run, name, lambda: build(kwargs, pretrained), train_ds, val_ds,
                                   train_config_of(config), "sparse_categorical_crossentropy", ["accuracy"])
+    return trained
 
-    record = heldout_metrics(trained, *arrays["test"], class_names)
-    record["train_clips"] = int(len(arrays["train"][1]))
-    if not run.data and config.alt_clips_per_class:
-        record.update(alt_renderer_accuracy(trained, config, class_names, run.verbose))
-    record["train_seconds"] = round(time.perf_counter() - started, 1)
-    model_config = {"topology": TOPOLOGY, "model": model_kwargs(config, "rnn", len(class_names)),
-                    "baseline_model": model_kwargs(config, "average", len(class_names)),
-                    "classes": list(class_names), "num_frames": config.num_frames, "frame_size": config.frame_size}
-    source = {"folder": str(folder_path), "generated": not run.data, "train_clips": record["train_clips"]}
-    return Trained(trained["model"], model_config, record, data=source,
-                   write_extra=baseline_writer(trained["baseline"], phase_dir(run, "baseline")))
+
+def inference_config(config: VideoConfig, class_names: tuple[str, ...]) -> dict[str, Any]:
+    """config.json's model fields: both models' build kwargs and what inference reads (model.CONFIG_KEYS)."""
+    return {"topology": TOPOLOGY, "model": model_kwargs(config, "rnn", len(class_names)),
+            "baseline_model": model_kwargs(config, "average", len(class_names)),
+            "classes": list(class_names), "num_frames": config.num_frames, "frame_size": config.frame_size}
 
 
 def phase_dir(run: TrainRun, phase: str) -> Path:
