@@ -26,12 +26,16 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 @app.command("info", help="describe video files or a dataset folder", arguments=arguments)
 def info(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from apps.video.decode import describe, write_contact_sheet
     from suite.app.models import check_output_file
 
     if args.frames < 1 or args.size < 1:
         raise UserError("--frames and --size must be at least 1")
     if args.sheet:
+        if Path(args.sheet).is_dir():
+            raise UserError(f"{args.sheet}: is a folder; --sheet needs a .png file path")
         check_output_file(args.sheet, (".png",))
         if len(args.paths) != 1:
             raise UserError("--sheet: give exactly one video file")
