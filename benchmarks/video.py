@@ -5,7 +5,7 @@ frames (N frames of CNN plus N GRU steps, each frame) or run the step model once
 frame plus one GRU step, carrying the state). Measured at batch 1 in the exported int8 runtime
 (TFLite and ONNX) and in Keras (compiled) for reference:
 
-    python benchmarks/video.py [--model saved_models/video] [--repeats 50] [--json]
+    python benchmarks/video.py [--model DIR (default: the shipped saved_models/video)] [--repeats 50] [--json]
 """
 from __future__ import annotations
 
@@ -66,14 +66,15 @@ def keras_costs(model_dir: Path, clip: np.ndarray, repeats: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="saved_models/video")
+    parser.add_argument("--model", default=None, help="model directory (default: the shipped one)")
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     from apps.video.calibration import rendered_clips
+    from suite.app import shipped_model_dir
     from suite.modeldir import read_config
 
-    model_dir = Path(args.model)
+    model_dir = Path(args.model) if args.model else shipped_model_dir("video")
     config = read_config(model_dir)
     clips, _ = rendered_clips(1, 9104, config["num_frames"], config["frame_size"])
     rows = exported_costs(model_dir, clips[0], args.repeats) + [keras_costs(model_dir, clips[0], args.repeats)]

@@ -9,12 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-import apps.video.info  # noqa: F401  (registers the command)
-import apps.video.make_data  # noqa: F401
-from apps.video.cli import app
-from apps.video.dataset import load_arrays, scan_folder
 from apps.video.decode import iter_frames, load_clip
 from apps.video.encode import write_video
+from apps.video.ucf101 import load_arrays, scan_folder
+from suite.app import main
 from suite.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +52,7 @@ def test_cli_bad_file_exits_2_and_writes_nothing(case, tmp_path, capsys):
     path = make_bad_files(tmp_path)[case]
     before = sorted(os.listdir(tmp_path))
     sheet = tmp_path / "sheet.png"
-    assert app.main(["info", str(path), "--sheet", str(sheet)]) == 2
+    assert main("video", ["info", str(path), "--sheet", str(sheet)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
@@ -65,9 +63,9 @@ def test_cli_bad_file_exits_2_and_writes_nothing(case, tmp_path, capsys):
 def test_missing_file_and_folder(tmp_path, capsys):
     missing_file = tmp_path / "nowhere.mp4"
     missing_folder = tmp_path / "no_such_dataset"
-    assert app.main(["info", str(missing_file)]) == 2
+    assert main("video", ["info", str(missing_file)]) == 2
     assert capsys.readouterr().err == f"error: {missing_file}: no such file\n"
-    assert app.main(["info", str(missing_folder)]) == 2
+    assert main("video", ["info", str(missing_folder)]) == 2
     assert capsys.readouterr().err == f"error: {missing_folder}: no such folder\n"
     with pytest.raises(UserError, match="no such folder"):
         scan_folder(missing_folder)
@@ -87,7 +85,7 @@ def test_folder_without_videos_and_bad_clip_in_a_folder(tmp_path):
 
 def test_make_data_bad_options_write_nothing(tmp_path, capsys):
     out = tmp_path / "clips"
-    assert app.main(["make-data", "--out", str(out), "--clips-per-class", "0"]) == 2
+    assert main("video", ["make-data", "--out", str(out), "--clips-per-class", "0"]) == 2
     assert capsys.readouterr().err == "error: --clips-per-class: must be at least 1, not 0\n"
     assert sorted(os.listdir(tmp_path)) == []
 

@@ -1,4 +1,4 @@
-"""make-data's UCF101-style folder layout, its splits, and reading folders back (arrays and tf.data)."""
+"""prepare-data's UCF101-style folder layout, its splits, and reading folders back (arrays and tf.data)."""
 import csv
 import json
 from pathlib import Path
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from apps.video.classes import CLASSES
-from apps.video.cli import app
-from apps.video.dataset import load_arrays, scan_folder, split_by_index, split_by_name, tf_dataset
+from apps.video.data import render_folder
 from apps.video.decode import video_info
-from apps.video.make_data import make_data
+from apps.video.ucf101 import load_arrays, scan_folder, split_by_index, split_by_name, tf_dataset
+from suite.app import main
 from suite.errors import UserError
 
 CLIPS_PER_CLASS = 3
@@ -18,10 +18,8 @@ CLIPS_PER_CLASS = 3
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    import apps.video.make_data  # noqa: F401  (registers the command)
-
     out = tmp_path_factory.mktemp("video") / "clips"
-    assert app.main(["make-data", "--out", str(out), "--clips-per-class", str(CLIPS_PER_CLASS), "--seed", "3"]) == 0
+    assert main("video", ["prepare-data", "--out", str(out), "--clips-per-class", str(CLIPS_PER_CLASS), "--seed", "3"]) == 0
     return out
 
 
@@ -59,7 +57,7 @@ def test_splits_file_and_scan(generated):
 def test_same_seed_renders_the_same_clips(generated, tmp_path):
     # Each clip's seed depends on (seed, renderer, class, index) only, not on the clip count.
     again = tmp_path / "again"
-    summary = make_data(again, clips_per_class=1, seed=3, show_progress=False)
+    summary = render_folder(again, clips_per_class=1, seed=3, show_progress=False)
     assert summary["clips"] == 8
     for label in CLASSES:
         relative = f"{label}/{label}_00000.mp4"
@@ -111,6 +109,6 @@ def test_arrays_with_cache_and_tf_dataset(generated, tmp_path):
 
 def test_make_data_refuses_a_non_empty_folder(generated, capsys):
     before = sorted(path.name for path in generated.rglob("*"))
-    assert app.main(["make-data", "--out", str(generated), "--clips-per-class", "1"]) == 2
+    assert main("video", ["prepare-data", "--out", str(generated), "--clips-per-class", "1"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert sorted(path.name for path in generated.rglob("*")) == before

@@ -6,8 +6,10 @@ import pytest
 
 from apps.video import metrics
 from apps.video.classes import CLASSES
-from apps.video.presets import PRESETS, model_kwargs
-from apps.video.train import resolve
+from apps.video.model import model_kwargs
+from apps.video.presets import PRESETS
+from suite.app import load_app
+from suite.app.shared_commands import resolve_preset
 from suite.errors import UserError
 from tests.video_tiny import TINY_CLASSES, TINY_CLIPS_PER_CLASS, tiny_workspace
 
@@ -20,7 +22,7 @@ def workspace():
 def test_presets_build_rnn_and_baseline_with_the_same_cnn():
     from suite import build_model
 
-    config = PRESETS["tiny"]
+    config = PRESETS["tiny"].config
     model = build_model("cnn_rnn", **model_kwargs(config, "rnn"))
     baseline = build_model("cnn_rnn", **model_kwargs(config, "average"))
     assert model.input_shape == (None, config.num_frames, config.frame_size, config.frame_size, 3)
@@ -36,9 +38,13 @@ def test_presets_build_rnn_and_baseline_with_the_same_cnn():
     assert model.count_params() - gru - head_difference == baseline.count_params()
 
 
+def resolve(preset: str, overrides: list[str]):
+    return resolve_preset(load_app("video"), preset, overrides)
+
+
 def test_set_overrides_are_validated():
     assert resolve("tiny", ["units=24", "conv_filters=4,8"]).units == 24
-    for bad in (["units=0"], ["nope=1"], ["epochs=0"], ["frame_size=4", "conv_filters=8,8,8"]):
+    for bad in (["units=0"], ["nope=1"], ["epochs=0"], ["frame_size=4", "conv_filters=8,8,8"], ["schedule=sometimes"]):
         with pytest.raises(UserError):
             resolve("tiny", bad)
 
@@ -84,8 +90,12 @@ def test_pair_accuracy_by_hand():
     probabilities[3, left], probabilities[3, right] = 0.4, 0.4  # right clip, tie: wrong
     labels = np.array([left, left, right, right])
     assert metrics.pair_accuracy(labels, probabilities, names) == {"move_left/move_right": 0.5}
-    matrix = metrics.confusion_matrix(labels, probabilities.argmax(-1), len(names))
-    assert matrix[left, left] == 1 and matrix[left, right] == 1 and matrix[right, right] == 1 and matrix.sum() == 4
+    summary = metrics.summarize(labels, probabilities, names)
+    matrix = np.array(summary["confusion_matrix"])
+    # argmax of the tie is the first of the two (left): 2 of 4 right.
+    assert matrix[left, left] == 1 and matrix[left, right] == 1 and matrix[right, left] == 1 and matrix.sum() == 4
+    assert (summary["accuracy"], summary["examples"]) == (0.5, 4)
+    assert summary["per_class_accuracy"] == {"move_left": 0.5, "move_right": 0.5}
 
 
 def test_symmetry_label_maps_by_hand():
@@ -119,3 +129,21 @@ def test_augmented_clip_moves_with_its_label():
         # move_left becomes move_right under exactly one of time reversal and the left-right mirror.
         assert CLASSES[target] == ("move_right" if reversed_time != mirrored else "move_left")
         assert row in (0, 3)
+
+
+def test_shipped_model_is_the_small_preset_in_the_framework_layout():
+    from suite.app import shipped_model_dir
+    from suite.config import to_dict
+
+    shipped = shipped_model_dir("video")
+    config = json.loads((shipped / "config.json").read_text())
+    small = PRESETS["small"].config
+    assert (config["app"], config["task"], config["preset"]) == ("video", "classification", "small")
+    assert config["settings"] == json.loads(json.dumps(to_dict(small)))  # the preset reproduces the model
+    assert config["model"] == model_kwargs(small) and config["baseline_model"] == model_kwargs(small, "average")
+    assert config["command"] == "python -m apps.video train --out saved_models/video"
+    exports = json.loads((shipped / "metrics.json").read_text())["exports"]
+    assert sorted(exports) == ["model_int8.onnx", "model_int8.tflite", "step_int8.onnx", "step_int8.tflite"]
+    for name, entry in exports.items():
+        assert entry["passed"] and entry["agreement"] >= entry["threshold"]
+        assert entry["bytes"] == (shipped / name).stat().st_size

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from apps.video import pretext
-from apps.video.presets import PRESETS, model_kwargs
-from apps.video.train import build, resolve
+from apps.video.model import build, model_kwargs
+from apps.video.presets import PRESETS
+from suite.app import load_app
+from suite.app.shared_commands import resolve_preset
 from suite.errors import UserError
 
 
@@ -50,15 +52,33 @@ def test_pretext_frames_are_deterministic_unit_axes():
     np.testing.assert_array_equal(axes, again_axes)
 
 
+def test_pretext_dataset_pairs_frames_with_their_axes():
+    config = dataclasses.replace(PRESETS["tiny"].config, orientation_clips=2)
+    frames, axes = next(iter(pretext.pretext_dataset(config, show_progress=False).unbatch().batch(1000)))
+    expected_frames, expected_axes = pretext.mirrored(*pretext.pretext_frames(2, config.num_frames, config.size,
+                                                                                config.data_seed))
+    assert frames.shape == (2 * 2 * config.num_frames, 1, *config.size, 3)
+    # Shuffled: every model-input frame maps back to a rendered frame and carries that frame's axis.
+    as_uint8 = np.round((np.asarray(frames)[:, 0] + 1.0) * 127.5).astype(np.uint8)
+    lookup = {frame.tobytes(): axis for frame, axis in zip(expected_frames, expected_axes)}
+    assert sorted(frame.tobytes() for frame in as_uint8) == sorted(frame.tobytes() for frame in expected_frames)
+    for frame, axis in zip(as_uint8, np.asarray(axes)):
+        np.testing.assert_allclose(axis, lookup[frame.tobytes()], atol=1e-6)
+
+
 def test_pretrained_cnn_is_loaded_into_model_and_baseline():
-    config = dataclasses.replace(PRESETS["tiny"], orientation_clips=2, orientation_epochs=1)
-    weights = pretext.pretrain_frame_cnn(config, show_progress=False)
+    config = dataclasses.replace(PRESETS["tiny"].config, orientation_clips=2, orientation_epochs=1)
+    weights = pretext.frame_cnn_weights(pretext.pretext_model(config))
     assert sorted(weights) == [f"frame_conv_{i}" for i in range(len(config.conv_filters))]
     for temporal in ("rnn", "average"):
         model = build(model_kwargs(config, temporal), weights)
         for name, values in weights.items():
             for loaded, expected in zip(model.get_layer(name).get_weights(), values):
                 np.testing.assert_array_equal(loaded, expected)
+
+
+def resolve(preset: str, overrides: list[str]):
+    return resolve_preset(load_app("video"), preset, overrides)
 
 
 def test_orientation_settings_are_validated():

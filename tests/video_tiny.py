@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from apps.video.classes import CLASSES
-from apps.video.dataset import SPLITS_FILE
+from apps.video.data import clip_path, write_splits
 from apps.video.encode import write_video
-from apps.video.make_data import clip_path, write_splits
 from apps.video.render import render_clip
+from apps.video.ucf101 import SPLITS_FILE
 
 # Small frames and few of them: rendering and decoding stay well under a second per class.
 TINY_FRAME_SIZE = (48, 36)  # (width, height)
@@ -43,12 +43,14 @@ def render_folder(root: Path, clips_per_class: int, seed: int, renderer: str = "
 @functools.lru_cache(maxsize=1)
 def tiny_workspace() -> tuple[Path, Path]:
     """(clip folder, trained model directory) under a temporary folder that lives for the process."""
-    from apps.video.presets import PRESETS
-    from apps.video.train import train
+    from suite.app import main
 
     root = Path(tempfile.mkdtemp(prefix="video-tiny-"))
     os.environ["RNN_SUITE_CACHE"] = str(root / "cache")  # decoded-clip cache stays out of the home folder
     folder = render_folder(root / "clips", TINY_CLIPS_PER_CLASS, seed=11, classes=TINY_CLASSES)
     model_dir = root / "model"
-    train(PRESETS["tiny"], "tiny", str(model_dir), str(folder), run_dir=str(root / "run"), show_progress=False)
+    argv = ["train", "--config", "tiny", "--data", str(folder), "--runs", str(root / "runs"), "--out", str(model_dir),
+            "--json"]
+    if main("video", argv) != 0:
+        raise RuntimeError("training the tiny video model failed")
     return folder, model_dir

@@ -1,6 +1,6 @@
 """Calibration and held-out clips for ``export``: rendered on the fly, deterministic, no files needed.
 
-Each split has its own seed, apart from make-data's, so held-out clips are never training clips.
+Each split has its own seed, apart from prepare-data's, so held-out clips are never training clips.
 Clips go through the same frame sampling and resizing as decoded files (without the codec).
 """
 from __future__ import annotations

@@ -134,12 +134,49 @@ def resize(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     return cv2.resize(frame, (width, height), interpolation=interpolation)
 
 
+def frame_rate(path: str | os.PathLike) -> float:
+    """The container's frames per second, 0.0 when unknown."""
+    capture = cv2.VideoCapture(str(path))
+    fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) if capture.isOpened() else 0.0
+    capture.release()
+    return fps if fps > 0 else 0.0
+
+
 def video_info(path: str | os.PathLike) -> dict:
     """Frame count (by decoding), frame rate and native (width, height) of a video file."""
     count, shape = 0, (0, 0)
     for frame in iter_uint8_frames(path, size=None):
         count, shape = count + 1, frame.shape
-    capture = cv2.VideoCapture(str(path))
-    fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) if capture.isOpened() else 0.0
-    capture.release()
-    return {"file": str(path), "frames": count, "fps": fps, "width": int(shape[1]), "height": int(shape[0])}
+    return {"file": str(path), "frames": count, "fps": frame_rate(path), "width": int(shape[1]), "height": int(shape[0])}
+
+
+SHEET_COLUMNS = 8
+
+
+def describe(path: str) -> dict:
+    """One record for a video file, or for a dataset folder (clips per class and split)."""
+    from apps.video.ucf101 import VIDEO_SUFFIXES, scan_folder
+
+    if Path(path).is_dir() or Path(path).suffix.lower() not in VIDEO_SUFFIXES:
+        folder = scan_folder(path)
+        return {"folder": path, "classes": list(folder.class_names), "clips": len(folder.files),
+                "counts": folder.counts()}
+    return video_info(path)
+
+
+def contact_sheet(frames: np.ndarray, columns: int = SHEET_COLUMNS) -> np.ndarray:
+    """uint8 RGB frames [N, H, W, 3] tiled row by row into one image (blank tiles pad the last row)."""
+    count, height, width, _ = frames.shape
+    rows = -(-count // columns)
+    tiles = np.zeros((rows * columns, height, width, 3), np.uint8)
+    tiles[:count] = frames
+    return tiles.reshape(rows, columns, height, width, 3).transpose(0, 2, 1, 3, 4).reshape(rows * height, columns * width, 3)
+
+
+def write_contact_sheet(out: str | os.PathLike, path: str | os.PathLike, num_frames: int, side: int) -> None:
+    """The ``num_frames`` sampled frames of ``path``, resized to ``side`` x ``side``, as one PNG (atomically)."""
+    from suite.atomic import write_bytes
+
+    frames = load_clip_uint8(path, num_frames, (side, side))
+    _, png = cv2.imencode(".png", cv2.cvtColor(contact_sheet(frames), cv2.COLOR_RGB2BGR))
+    write_bytes(out, png.tobytes())

@@ -1,31 +1,16 @@
-"""Classification figures for the video app: accuracy, per-class accuracy, the confusion matrix, and
-the within-pair accuracy that shows whether a model tells a motion from its time reversal."""
+"""The video app's figures: the shared classification metrics plus the within-pair accuracy that shows
+whether a model tells a motion from its time reversal, the evaluation record and the confusion plot."""
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
 
 from apps.video.classes import DIRECTION_PAIRS
-from suite.atomic import write_bytes
+from suite.app.classification import classification_metrics, plot_confusion
 
-
-def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, class_count: int) -> np.ndarray:
-    """counts[true, predicted]."""
-    matrix = np.zeros((class_count, class_count), np.int64)
-    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
-    return matrix
-
-
-def per_class_accuracy(labels: np.ndarray, predictions: np.ndarray, class_names: tuple[str, ...]) -> dict:
-    """{class: share of its clips predicted right} (classes with no clips are left out)."""
-    table = {}
-    for index, name in enumerate(class_names):
-        mask = labels == index
-        if mask.any():
-            table[name] = round(float(np.mean(predictions[mask] == index)), 4)
-    return table
+# Display names of the two models a video model directory holds.
+MODEL_NAMES = {"model": "CNN+GRU", "baseline": "per-frame baseline"}
 
 
 def pair_accuracy(labels: np.ndarray, probabilities: np.ndarray, class_names: tuple[str, ...]) -> dict:
@@ -48,38 +33,40 @@ def pair_accuracy(labels: np.ndarray, probabilities: np.ndarray, class_names: tu
 
 
 def summarize(labels: np.ndarray, probabilities: np.ndarray, class_names: tuple[str, ...]) -> dict:
-    """accuracy, per-class accuracy, within-pair accuracy and the confusion matrix of one model."""
-    predictions = probabilities.argmax(-1)
-    return {
-        "accuracy": round(float(np.mean(predictions == labels)), 4),
-        "per_class_accuracy": per_class_accuracy(labels, predictions, class_names),
-        "pair_accuracy": pair_accuracy(labels, probabilities, class_names),
-        "confusion_matrix": confusion_matrix(labels, predictions, len(class_names)).tolist(),
-    }
+    """accuracy, examples, per-class accuracy, confusion matrix (suite.app.classification) and pair accuracy."""
+    labels = np.asarray(labels)
+    return {**classification_metrics(labels, probabilities, class_names),
+            "pair_accuracy": pair_accuracy(labels, np.asarray(probabilities), class_names)}
 
 
-def plot_confusion(path: str | os.PathLike, matrices: dict[str, np.ndarray], class_names: tuple[str, ...]) -> None:
-    """One heat map per model (e.g. CNN+GRU and baseline) side by side, written atomically as PNG."""
-    import matplotlib
+def evaluation_record(results: dict[str, dict], data: str, model: str, split: str | None) -> dict:
+    """evaluate's record: the model's figures, with the baseline's beside them (None without a baseline)."""
+    main, baseline = results["model"], results.get("baseline", {})
+    return {"data": data, "model": model, "split": split or "all", "examples": main["examples"],
+            "accuracy": main["accuracy"], "baseline_accuracy": baseline.get("accuracy"),
+            "per_class_accuracy": main["per_class_accuracy"],
+            "baseline_per_class_accuracy": baseline.get("per_class_accuracy"),
+            "pair_accuracy": main["pair_accuracy"], "baseline_pair_accuracy": baseline.get("pair_accuracy"),
+            "confusion_matrix": main["confusion_matrix"]}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(matrices), figsize=(5.2 * len(matrices), 4.6), squeeze=False)
-    for axis, (title, matrix) in zip(axes[0], matrices.items()):
-        matrix = np.asarray(matrix)
-        axis.imshow(matrix, cmap="Blues")
-        axis.set_xticks(range(len(class_names)), class_names, rotation=60, ha="right", fontsize=7)
-        axis.set_yticks(range(len(class_names)), class_names, fontsize=7)
-        axis.set_xlabel("predicted")
-        axis.set_ylabel("true")
-        axis.set_title(title)
-        for (row, col), count in np.ndenumerate(matrix):
-            if count:
-                axis.text(col, row, str(count), ha="center", va="center", fontsize=6,
-                          color="white" if count > matrix.max() / 2 else "black")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    write_bytes(path, buffer.getvalue())
+def format_evaluation(record: dict) -> str:
+    lines = [f"{record['examples']} clips ({record['split']}): accuracy {record['accuracy']:.3f}"
+             + (f", per-frame baseline {record['baseline_accuracy']:.3f}" if record["baseline_accuracy"] is not None
+                else "")]
+    baseline = record["baseline_per_class_accuracy"] or {}
+    for name, value in record["per_class_accuracy"].items():
+        lines.append(f"  {name:12s} {value:.3f}" + (f"   baseline {baseline[name]:.3f}" if name in baseline else ""))
+    pairs = record["baseline_pair_accuracy"] or {}
+    for pair, value in record["pair_accuracy"].items():
+        lines.append(f"  within {pair:22s} {value:.3f}" + (f"   baseline {pairs[pair]:.3f}" if pair in pairs else ""))
+    if record.get("plot"):
+        lines.append(f"confusion matrix: {record['plot']}")
+    return "\n".join(lines)
+
+
+def plot_pair(path: str | os.PathLike, results: dict[str, dict], class_names: tuple[str, ...], model_name: str,
+              data_name: str) -> None:
+    """The model's and the baseline's confusion matrices side by side (suite.app.classification)."""
+    matrices = {MODEL_NAMES[name]: np.asarray(result["confusion_matrix"]) for name, result in results.items()}
+    plot_confusion(path, matrices, class_names, title=f"video model {model_name} on {data_name}")

@@ -1,17 +1,15 @@
 """Named presets for the video model: the CNN+GRU, its per-frame baseline, the data and the training.
 
-One frozen dataclass holds everything ``--set key=value`` may change. ``model_kwargs(config)`` gives
-the ``suite.build_model("cnn_rnn", ...)`` arguments; the baseline is the same with
-``temporal="average"`` (same CNN, frames averaged, no recurrent part).
+One frozen dataclass holds everything ``--set key=value`` may change; ``apps.video.model.model_kwargs``
+turns it into ``suite.build_model("cnn_rnn", ...)`` arguments. No TensorFlow here: ``--help`` lists the
+presets.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apps.video.classes import CLASSES
-
-TOPOLOGY = "cnn_rnn"
-SCHEDULES = ("constant", "cosine", "exponential", "plateau")
+from suite.app import Preset
+from suite.train_config import train_config_of
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,7 @@ class VideoConfig:
         # Each conv block halves the frame; the last block needs at least one pixel left.
         if self.frame_size < 2 ** len(self.conv_filters):
             raise ValueError(f"frame_size {self.frame_size} is too small for {len(self.conv_filters)} conv blocks")
+        train_config_of(self)  # the training fields, checked by suite's TrainConfig
 
     @property
     def size(self) -> tuple[int, int]:
@@ -65,32 +64,12 @@ class VideoConfig:
         return (self.frame_size, self.frame_size)
 
 
-def model_kwargs(config: VideoConfig, temporal: str = "rnn", class_count: int = len(CLASSES)) -> dict:
-    """``build_model(TOPOLOGY, **kwargs)`` arguments: the CNN+GRU, or the per-frame baseline with "average"."""
-    return {
-        "input_shape": [config.num_frames, config.frame_size, config.frame_size, 3],
-        "output_size": class_count,
-        "conv_filters": list(config.conv_filters),
-        "batch_norm": config.batch_norm,
-        "cell": config.cell,
-        "units": config.units,
-        "temporal": temporal,
-    }
-
-
-def train_config(config: VideoConfig):
-    """The suite TrainConfig (its own checks validate the training fields; imported late: it loads TensorFlow)."""
-    from suite.training import train_config_of
-
-    return train_config_of(config)
-
-
-PRESETS: dict[str, VideoConfig] = {
-    # Seconds of training: for tests and the notebook (not accurate, but above chance).
-    "tiny": VideoConfig(num_frames=8, frame_size=32, conv_filters=(8, 8, 16, 16, 16), batch_norm=False, units=16,
-                        clips_per_class=12, orientation_clips=0,
-                        alt_clips_per_class=4, epochs=20, batch_size=8, learning_rate=4e-3, schedule="constant"),
-    # The shipped model: about 15 minutes of CPU on 2 shared cores.
-    "small": VideoConfig(),
+PRESETS: dict[str, Preset[VideoConfig]] = {
+    "tiny": Preset("seconds of training, for tests and the notebook (above chance, not accurate)",
+                   VideoConfig(num_frames=8, frame_size=32, conv_filters=(8, 8, 16, 16, 16), batch_norm=False,
+                               units=16, clips_per_class=12, orientation_clips=0, alt_clips_per_class=4, epochs=20,
+                               batch_size=8, learning_rate=4e-3, schedule="constant")),
+    "small": Preset("the shipped model: pretext task, CNN+GRU(128) and baseline, ~18 min on 2 CPU cores",
+                    VideoConfig()),
 }
 DEFAULT_PRESET = "small"

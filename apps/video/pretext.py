@@ -8,16 +8,21 @@ frame CNN carries orientation, and the GRU learns the turning sense from it.
 """
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import numpy as np
 
 from apps.video.classes import CLASSES
 from apps.video.decode import resize, sample_indices
 from apps.video.render import render_clip
+from suite.train_config import TrainConfig
 
-PRETEXT_SEED_KEY = 7  # seeds the pretext clips apart from make-data's (which use the data seed alone)
+PRETEXT_SEED_KEY = 7  # seeds the pretext clips apart from prepare-data's (which use the data seed alone)
 PRETEXT_BATCH = 64
 PRETEXT_LEARNING_RATE = 2e-3
 PRETEXT_HIDDEN = 64
+FRAME_CNN_LAYERS = ("frame_conv_", "frame_norm_")  # layer-name prefixes shared by the pretext model and cnn_rnn
 
 
 def principal_axis(mask: np.ndarray) -> np.ndarray:
@@ -48,25 +53,41 @@ def mirrored(frames: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.ndarr
             np.concatenate([axes, axes * np.array([1.0, -1.0], np.float32)]))
 
 
-def pretrain_frame_cnn(config, show_progress: bool = True) -> dict[str, list[np.ndarray]]:
-    """Train the preset's frame CNN on the pretext task; returns its weights by layer name."""
-    from apps.video.data import to_model_input
+def pretext_dataset(config: Any, show_progress: bool = True) -> Any:
+    """tf.data of (one frame [1, H, W, 3] in [-1, 1], axis), shuffled each epoch, batched."""
+    from suite.keras import tf
+
+    if show_progress:
+        print(f"rendering {config.orientation_clips} clips for the orientation pretext task", file=sys.stderr)
+    frames, axes = mirrored(*pretext_frames(config.orientation_clips, config.num_frames, config.size,
+                                            config.data_seed))
+    dataset = tf.data.Dataset.from_tensor_slices((frames[:, None], axes))
+    dataset = dataset.shuffle(len(frames), seed=config.seed, reshuffle_each_iteration=True).batch(PRETEXT_BATCH)
+    return dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 127.5 - 1.0, y)).prefetch(2)
+
+
+def pretext_model(config: Any) -> Any:
+    """The preset's frame CNN with a small head regressing the principal axis (cos 2a, sin 2a)."""
     from suite.keras import keras
     from suite.topologies.cnn_rnn import frame_features
 
-    frames, axes = mirrored(*pretext_frames(config.orientation_clips, config.num_frames, config.size,
-                                            config.data_seed))
-    keras.utils.set_random_seed(config.seed)
     inputs = keras.Input((1, *config.size, 3), name="frame")
     features = keras.layers.Flatten(name="pretext_flatten")(frame_features(inputs, config.conv_filters,
                                                                           config.batch_norm))
     hidden = keras.layers.Dense(PRETEXT_HIDDEN, activation="relu", name="pretext_hidden")(features)
-    model = keras.Model(inputs, keras.layers.Dense(2, name="pretext_axis")(hidden))
-    model.compile(keras.optimizers.Adam(PRETEXT_LEARNING_RATE), "mse")
-    model.fit(to_model_input(frames)[:, None], axes, batch_size=PRETEXT_BATCH, epochs=config.orientation_epochs,
-              shuffle=True, verbose=2 if show_progress else 0)
+    return keras.Model(inputs, keras.layers.Dense(2, name="pretext_axis")(hidden))
+
+
+def pretext_train_config(config: Any) -> TrainConfig:
+    """Adam at PRETEXT_LEARNING_RATE, no clipping, constant rate, the preset's pretext epochs and seed."""
+    return TrainConfig(epochs=config.orientation_epochs, batch_size=PRETEXT_BATCH, learning_rate=PRETEXT_LEARNING_RATE,
+                       global_clipnorm=None, schedule="constant", seed=config.seed)
+
+
+def frame_cnn_weights(model: Any) -> dict[str, list[np.ndarray]]:
+    """The frame CNN's weights (conv and batch-norm layers) by layer name."""
     return {layer.name: layer.get_weights() for layer in model.layers
-            if layer.name.startswith(("frame_conv_", "frame_norm_"))}
+            if layer.name.startswith(FRAME_CNN_LAYERS)}
 
 
 def load_frame_cnn(model, weights: dict[str, list[np.ndarray]]) -> None:

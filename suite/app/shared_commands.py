@@ -105,10 +105,10 @@ def _start_or_resume(run_dir: Path) -> None:
     """A run folder with checkpoints resumes; without them, an older finished run's history is dropped."""
     from suite.training import HISTORY_FILE
 
-    if run_dir.is_dir() and not any(run_dir.rglob("backup")):
+    if run_dir.is_dir() and not has_checkpoint(run_dir):
         for history in run_dir.rglob(HISTORY_FILE):
             history.unlink()
-    if any(run_dir.rglob("backup")):
+    if has_checkpoint(run_dir):
         print(f"resuming the run in {run_dir}", file=sys.stderr)
 
 
@@ -118,6 +118,12 @@ def _start_strategy(kind: str) -> None:
     from suite import distribute
 
     distribute.strategy(kind)
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether a killed run left a checkpoint: a non-empty ``backup`` folder (Keras leaves an empty one
+    behind when training finishes)."""
+    return any(folder.is_dir() and any(folder.iterdir()) for folder in run_dir.rglob("backup"))
 
 
 def save_trained(out: Path, run_dir: Path, model: Any, config: dict, metrics: dict, write_extra: Any) -> None:
@@ -183,13 +189,15 @@ def export_one(model_dir: Path, fmt: str, step: bool, quantize: str,
                calibration_data: str | None) -> tuple[str, dict[str, Any]]:
     """Export one file; a failed parity gate is recorded (``passed: false``), not raised."""
     from export import default_output_path, export_model_dir
+    from suite.quiet import native_quiet
 
     name = default_output_path(model_dir, fmt, quantize, step).name
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
         try:
-            report = export_model_dir(model_dir, format=fmt, quantize=quantize, step=step,
-                                      calibration_data=calibration_data, report=report_path, verbose=False)
+            with native_quiet():  # the converter's and LiteRT's native log lines (shown with --verbose)
+                report = export_model_dir(model_dir, format=fmt, quantize=quantize, step=step,
+                                          calibration_data=calibration_data, report=report_path, verbose=False)
         except UserError as error:
             if not report_path.is_file():
                 raise

@@ -1,7 +1,7 @@
 """A UCF101-style folder (one subfolder per class, holding .avi/.mp4 files) as file lists, labels
 and train/validation/test splits, and as decoded arrays or a tf.data pipeline.
 
-Splits: a ``splits.csv`` at the root (``path,split`` rows, written by make-data) decides; a file
+Splits: a ``splits.csv`` at the root (``path,split`` rows, written by prepare-data) decides; a file
 it does not list, or a folder without one, is split by a deterministic rule on its name. The rule
 hashes the name without UCF101's ``_cNN`` clip suffix, so all clips of one recording group
 (``v_Class_g08_c01``, ``v_Class_g08_c02``, ...) land in the same split.
