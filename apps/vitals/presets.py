@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from apps.vitals.features import NUM_FEATURES
 from apps.vitals.simulate import SETTINGS
-from suite.training import TrainConfig, train_config_of
+from suite.app import Preset
+from suite.train_config import TrainConfig, train_config_of
 
 TOPOLOGY = "many_to_many"
 # Positive hours are rare (a few percent). "auto" weighs them by sqrt(negatives / positives): enough to
@@ -67,13 +68,14 @@ class VitalsConfig:
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout}
 
 
-PRESETS: dict[str, VitalsConfig] = {
-    # seconds on a laptop: tests and the notebook
-    "tiny": VitalsConfig(units=16, epochs=4, batch_size=32, learning_rate=1e-2, early_stopping_patience=0,
-                         train_patients=300),
-    # the shipped model: a few minutes of CPU
-    "small": VitalsConfig(units=64, epochs=15, train_patients=4000, dropout=0.1),
-    "base": VitalsConfig(units=96, layers=2, epochs=25, train_patients=10000, dropout=0.1),
+PRESETS: dict[str, Preset[VitalsConfig]] = {
+    "tiny": Preset("16-unit GRU, 300 simulated stays, 4 epochs: seconds, for tests and the notebook",
+                   VitalsConfig(units=16, epochs=4, batch_size=32, learning_rate=1e-2, early_stopping_patience=0,
+                                train_patients=300)),
+    "small": Preset("64-unit GRU on 4,000 simulated stays: the shipped model, a few minutes of CPU",
+                    VitalsConfig(units=64, epochs=15, train_patients=4000, dropout=0.1)),
+    "base": Preset("two 96-unit GRU layers on 10,000 simulated stays",
+                   VitalsConfig(units=96, layers=2, epochs=25, train_patients=10000, dropout=0.1)),
 }
 DEFAULT_PRESET = "small"
 
