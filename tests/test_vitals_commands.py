@@ -187,3 +187,15 @@ def test_prepare_data_fills_the_training_cache_and_simulate_is_its_alias(tmp_pat
     assert main("vitals", ["simulate", "--out", str(tmp_path / "sim"), "--patients", "12", "--seed", "1", "--json"]) == 0
     capsys.readouterr()
     assert (tmp_path / "sim" / "p000007.psv").read_bytes() == (folder / "p000007.psv").read_bytes()
+
+
+def test_the_shipped_preset_is_the_shipped_models_settings():
+    """``train --config small`` reproduces the shipped model: the same settings, model and data."""
+    from apps.vitals.presets import PRESETS
+    from suite.config import to_dict
+
+    config = json.loads((SHIPPED / "config.json").read_text())
+    small = PRESETS[config["preset"]].config
+    assert config["preset"] == "small" and to_dict(small) == config["settings"]
+    assert small.model_kwargs() == config["model"]
+    assert config["data"]["patients"] == small.train_patients and config["data"]["seed"] == small.data_seed
