@@ -53,7 +53,7 @@ assert metrics["heldout"]["hospital_a"]["model"]["auroc"] > 0.7, "the model shou
     ("markdown", """## Export to int8
 The shared `export` writes the int8 step model (one hour in, the GRU state carried) and checks it against Keras;
 the app's own check then streams it over the held-out stays, hour by hour, as a device would."""),
-    ("code", """vitals("export", "--model", model_dir, "--format", "tflite", "--kind", "step", "--json")
+    ("code", """vitals("export", "--model", model_dir, "--format", "tflite", "--kind", "step")
 streamed = json.loads((model_dir / "metrics.json").read_text())["int8_streamed"]
 for setting, s in streamed.items():
     print(f"{setting}: AUROC float {s['auroc_float']:.3f}, int8 streamed {s['auroc_int8']:.3f} over {s['stays']} stays")"""),

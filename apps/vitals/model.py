@@ -33,7 +33,7 @@ class ModelSettings:
 
     stats: NormStats
     threshold: float
-    name: str                   # how titles name the model (its folder)
+    name: str                   # how titles name the model: its preset and folder
 
     @classmethod
     def of(cls, config: dict, where: Path) -> "ModelSettings":
@@ -41,7 +41,8 @@ class ModelSettings:
             raise UserError(f"{where}: no vitals config.json beside it (the normalisation and alert threshold "
                             "live there); pass the model directory")
         stats = NormStats.from_record(config["normalisation"], f"{where}/config.json")
-        return cls(stats=stats, threshold=float(config["alert_threshold"]), name=where.name)
+        name = f"vitals {config.get('preset', '')} model ({where.name})".replace("  ", " ")
+        return cls(stats=stats, threshold=float(config["alert_threshold"]), name=name)
 
 
 class Stepper(Protocol):

@@ -6,6 +6,7 @@ Options shared by the inference commands live here; nothing heavy is imported at
 from __future__ import annotations
 
 import argparse
+import sys
 
 from suite.app.models import BACKENDS
 
@@ -19,3 +20,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default=None, choices=BACKENDS,
                         help="tflite (default) or onnx: the exported int8 step model, without TensorFlow; "
                              "keras: the Keras model, for comparison")
+
+
+def show_progress(as_json: bool) -> bool:
+    """Progress bars for long work: on a terminal, and not under ``--json`` (a log file gets no bar lines)."""
+    return not as_json and sys.stderr.isatty()

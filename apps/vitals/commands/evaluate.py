@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from apps.vitals.commands import RESEARCH_ONLY, add_model_options
+from apps.vitals.commands import RESEARCH_ONLY, add_model_options, show_progress
 from suite.app import cli_of
 from suite.cli import add_json_option, emit, progress
 from suite.errors import UserError
@@ -44,8 +44,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if not any(stay.labels.any() for stay in stays):
         raise UserError(f"{' '.join(args.data)}: no stay has SepsisLabel = 1; AUROC and utility need septic stays")
     risks = [monitor.score(stay).risk for stay in progress(stays, "scoring stays", total=len(stays),
-                                                            enabled=not args.json)]
-    record = {"data": list(args.data), "model": monitor.settings.name, "backend": monitor.backend,
+                                                            enabled=show_progress(args.json))]
+    record = {"data": list(args.data), "model_name": monitor.settings.name, "backend": monitor.backend,
               "alert_threshold": monitor.threshold, **side_by_side(stays, risks, monitor.threshold)}
     if out is not None:
         write_report(out, record, stays, risks, monitor.threshold)
@@ -67,7 +67,7 @@ def write_report(out: Path, record: dict, stays: Sequence, risks: Sequence, thre
     from apps.vitals.plots import calibration_plot, risk_timelines
     from suite.atomic import atomic_path
 
-    title = f"{record['model']} ({record['backend']}) on {len(stays)} stays of {', '.join(record['data'])}"
+    title = f"{record['model_name']}, {record['backend']}, on {len(stays)} stays of {', '.join(record['data'])}"
     with atomic_path(out, is_dir=True) as tmp:
         record["calibration"] = calibration_plot([stay.labels for stay in stays], risks, tmp / CALIBRATION_FILE, title)
         chosen = timeline_stays(stays)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from apps.vitals.commands import show_progress
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
@@ -45,7 +46,7 @@ def prepare_data_command(args: argparse.Namespace) -> int:
     if patients < 1:
         raise UserError(f"--patients: must be at least 1, got {patients}")
     out = args.out or data.training_cohort_dir(setting, patients, seed)
-    stays = simulate_cohort(patients, seed, setting, show_progress=not args.json)
+    stays = simulate_cohort(patients, seed, setting, show_progress=show_progress(args.json))
     manifest = data.cohort_manifest(setting, seed, stays)
     write_cohort(out, stays, manifest)
     emit({"out": str(out), **manifest}, args.json,
