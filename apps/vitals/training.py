@@ -6,6 +6,7 @@ is chosen on the validation stays; held-out stays of both simulated hospitals ar
 """
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Sequence
 
@@ -19,6 +20,7 @@ from apps.vitals.presets import TOPOLOGY, VitalsConfig, positive_weight
 from apps.vitals.psv import Stay
 from apps.vitals.simulate import SETTINGS
 from suite.app import Trained, TrainRun
+from suite.config import to_dict
 from suite.errors import UserError
 
 EXPORT_SEQUENCE_HOURS = 48   # the fixed length of the exported sequence model: the first two ICU days
@@ -30,21 +32,21 @@ def train(run: TrainRun) -> Trained:
     heldout = getattr(run.args, "heldout", data.HELDOUT_PATIENTS)
     if heldout < 0:
         raise UserError(f"--heldout: must be >= 0, got {heldout}")
-    stays, source = training_stays(config, run.data, run.verbose)
+    stays, source = training_stays(config, run.data, run.verbose and sys.stderr.isatty())
     fitted = fit_model(config, stays, run)
     metrics = {**fitted.pop("metrics"), **heldout_metrics(fitted["model"], fitted["stats"], fitted["threshold"], heldout)}
-    model_config = {"topology": TOPOLOGY, "model": config.model_kwargs(), "train": _as_dict(config.train_config()),
+    model_config = {"topology": TOPOLOGY, "model": config.model_kwargs(), "train": to_dict(config.train_config()),
                     "normalisation": fitted["stats"].to_record(), "alert_threshold": fitted["threshold"],
                     "sequence_length": EXPORT_SEQUENCE_HOURS}
     return Trained(fitted["model"], model_config, metrics, data=source)
 
 
-def training_stays(config: VitalsConfig, folder: str | None, verbose: bool) -> tuple[list[Stay], dict]:
+def training_stays(config: VitalsConfig, folder: str | None, show_progress: bool) -> tuple[list[Stay], dict]:
     """The stays to fit on and where they came from (recorded in config.json "data")."""
     if folder:
         _, stays = data.read_stays([folder], require_labels=True)
         return stays, {"data": str(folder)}
-    cache, stays = data.training_cohort(config.setting, config.train_patients, config.data_seed, verbose)
+    cache, stays = data.training_cohort(config.setting, config.train_patients, config.data_seed, show_progress)
     return stays, {"simulated": config.setting, "patients": config.train_patients, "seed": config.data_seed,
                    "cache": str(cache)}
 
@@ -102,9 +104,3 @@ def heldout_metrics(model: Any, stats: NormStats, threshold: float, patients: in
         stays = data.heldout_cohort(setting, patients)
         results[setting] = side_by_side(stays, predict_risk(model, stats, stays), threshold)
     return {"heldout": results, "heldout_seed": data.HELDOUT_SEED}
-
-
-def _as_dict(config: Any) -> dict:
-    from suite.config import to_dict
-
-    return to_dict(config)
