@@ -41,7 +41,7 @@ killed, the same command resumes from the last finished epoch. The alert thresho
 stays; held-out stays of the same hospital and of a differently run second hospital are scored next to NEWS2
 (per-hour AUROC and AUPRC, and the challenge's normalised utility)."""),
     ("code", """vitals("train", "--config", "tiny", "--set", f"epochs={EPOCHS}", "--set", f"train_patients={TRAIN_PATIENTS}",
-       "--heldout", HELDOUT_PATIENTS, "--runs", work / "runs")
+       "--set", f"heldout_patients={HELDOUT_PATIENTS}", "--runs", work / "runs")
 model_dir = work / "runs" / "vitals" / "tiny" / "model"
 metrics = json.loads((model_dir / "metrics.json").read_text())
 print("alert threshold", metrics["alert_threshold"], "| epochs", metrics["epochs_run"], "| trained in",

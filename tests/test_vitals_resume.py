@@ -17,7 +17,7 @@ PATIENTS = 240
 POLL_S = 0.05
 START_LIMIT_S = 180     # TensorFlow import plus the first epoch, on a busy 2-core machine
 TRAIN = ["train", "--config", "tiny", "--set", f"epochs={EPOCHS}", "--set", f"train_patients={PATIENTS}",
-         "--heldout", "0", "--name", "resumable"]
+         "--set", "heldout_patients=0", "--name", "resumable"]
 
 
 def history_epochs(path: Path) -> list[int]:

@@ -1,18 +1,8 @@
 """The vitals app's contract: hourly deterioration (sepsis) risk from PhysioNet 2019 PSV ICU stays."""
 from __future__ import annotations
 
-import argparse
-
-from apps.vitals.data import HELDOUT_PATIENTS
 from apps.vitals.presets import DEFAULT_PRESET, PRESETS
 from suite.app import SEQUENCE_AND_STEP, AppSpec, lazy
-
-
-def train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--heldout", type=int, default=HELDOUT_PATIENTS, metavar="N",
-                        help="simulated held-out stays per hospital scored into metrics.json and streamed through the "
-                        "int8 step model by export (0 skips)")
-
 
 APP = AppSpec(
     name="vitals",
@@ -23,7 +13,6 @@ APP = AppSpec(
     default_preset=DEFAULT_PRESET,
     train=lazy("apps.vitals.training:train"),
     data_help="a folder of labelled PSV files (default: the preset's simulated cohort, see prepare-data)",
-    train_arguments=train_arguments,
     exports=SEQUENCE_AND_STEP,
     after_export=lazy("apps.vitals.calibration:streamed_check"),
 )

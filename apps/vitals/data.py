@@ -23,7 +23,7 @@ from suite.errors import UserError
 
 HELDOUT_SEED = 1001          # held-out stays of both settings (hospital_a and hospital_b)
 CALIBRATION_SEED = 2002      # int8 calibration stays
-HELDOUT_PATIENTS = 1000      # simulated held-out stays per hospital (train --heldout default)
+HELDOUT_PATIENTS = 1000      # simulated held-out stays per hospital, by default
 
 
 # --------------------------------------------------------------------------- simulated cohorts

@@ -29,12 +29,10 @@ EXPORT_SEQUENCE_HOURS = 48   # the fixed length of the exported sequence model: 
 def train(run: TrainRun) -> Trained:
     """Fit on ``--data`` (labelled PSV files) or the preset's simulated cohort; score held-out stays."""
     config: VitalsConfig = run.config
-    heldout = getattr(run.args, "heldout", data.HELDOUT_PATIENTS)
-    if heldout < 0:
-        raise UserError(f"--heldout: must be >= 0, got {heldout}")
     stays, source = training_stays(config, run.data, run.verbose and sys.stderr.isatty())
     fitted = fit_model(config, stays, run)
-    metrics = {**fitted.pop("metrics"), **heldout_metrics(fitted["model"], fitted["stats"], fitted["threshold"], heldout)}
+    metrics = {**fitted.pop("metrics"), **heldout_metrics(fitted["model"], fitted["stats"], fitted["threshold"],
+                                                         config.heldout_patients)}
     model_config = {"topology": TOPOLOGY, "model": config.model_kwargs(), "train": to_dict(config.train_config()),
                     "normalisation": fitted["stats"].to_record(), "alert_threshold": fitted["threshold"],
                     "sequence_length": EXPORT_SEQUENCE_HOURS}
