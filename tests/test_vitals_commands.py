@@ -200,3 +200,14 @@ def test_the_shipped_preset_is_the_shipped_models_settings():
     assert config["preset"] == "small" and to_dict(small) == config["settings"]
     assert small.model_kwargs() == config["model"]
     assert config["data"]["patients"] == small.train_patients and config["data"]["seed"] == small.data_seed
+
+
+def test_benchmark_times_every_part_of_an_hour():
+    from tests.benchmark_scripts import load_benchmark
+
+    benchmark = load_benchmark("vitals")
+    result = benchmark.measure(SHIPPED, stays_count=3, repeats=20)
+    stays = benchmark.heldout_cohort("hospital_a", 3, seed=benchmark.BENCHMARK_SEED)
+    assert result["hours"] == sum(stay.hours for stay in stays)
+    timed = [key for key in result if key.endswith("_us")]
+    assert len(timed) == 6 and all(result[key] > 0 for key in timed)
