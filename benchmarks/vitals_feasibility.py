@@ -16,7 +16,7 @@ import time
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from apps.vitals.cohorts import heldout_cohort
+from apps.vitals.data import heldout_cohort
 from apps.vitals.features import fit_stats, stay_features
 from apps.vitals.news2 import news2_scores
 from apps.vitals.simulate import SETTINGS

@@ -8,12 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from apps.vitals import simulate as simulate_module  # noqa: F401  (registers the command)
-from apps.vitals.cli import app
 from apps.vitals.news2 import news2_alerts, news2_scores
 from apps.vitals.psv import ALL_COLUMNS, mask_impossible, read_folder
 from apps.vitals.simulate import LABEL_LEAD_HOURS, simulate_cohort
 from apps.vitals.utility import hourly_auroc
+from suite.app import main
 
 PATIENTS = 400
 
@@ -29,7 +28,7 @@ def cohorts():
 
 def test_cli_writes_challenge_psv_files(tmp_path, capsys):
     out = tmp_path / "sim"
-    assert app.main(["simulate", "--out", str(out), "--patients", "12", "--seed", "3"]) == 0
+    assert main("vitals", ["simulate", "--out", str(out), "--patients", "12", "--seed", "3"]) == 0
     files = sorted(out.glob("*.psv"))
     assert [f.name for f in files][:2] == ["p000001.psv", "p000002.psv"] and len(files) == 12
     lines = files[0].read_text().splitlines()
@@ -47,7 +46,7 @@ def test_cli_writes_challenge_psv_files(tmp_path, capsys):
 def test_same_seed_same_bytes_and_cohorts_nest(tmp_path):
     first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     for out, seed in ((first, 5), (second, 5), (other, 6)):
-        assert app.main(["simulate", "--out", str(out), "--patients", "6", "--seed", str(seed)]) == 0
+        assert main("vitals", ["simulate", "--out", str(out), "--patients", "6", "--seed", str(seed)]) == 0
     assert (first / "p000004.psv").read_bytes() == (second / "p000004.psv").read_bytes()
     assert (first / "p000004.psv").read_bytes() != (other / "p000004.psv").read_bytes()
     small, large = simulate_cohort(3, 5), simulate_cohort(6, 5)
@@ -55,12 +54,12 @@ def test_same_seed_same_bytes_and_cohorts_nest(tmp_path):
 
 
 def test_bad_options_exit_2_and_write_nothing(tmp_path, capsys):
-    assert app.main(["simulate", "--out", str(tmp_path / "x"), "--patients", "0"]) == 2
+    assert main("vitals", ["simulate", "--out", str(tmp_path / "x"), "--patients", "0"]) == 2
     assert "--patients" in capsys.readouterr().err and not (tmp_path / "x").exists()
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    assert app.main(["simulate", "--out", str(foreign), "--patients", "2"]) == 2
+    assert main("vitals", ["simulate", "--out", str(foreign), "--patients", "2"]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
     assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp leftovers

@@ -37,9 +37,10 @@ NEWS2_PARAMETERS = (
 CONSCIOUSNESS_POINTS = 0    # assumed Alert
 AIR_OR_OXYGEN_POINTS = 0    # assumed air
 
-# RCP clinical-response triggers: aggregate 5+ is "urgent response"; a single parameter scoring 3
+# RCP clinical-response triggers: aggregate 5+ is "urgent response" (7+ "emergency"); a single parameter scoring 3
 # is a "red score" that also needs an urgent ward-based review.
 URGENT_AGGREGATE = 5
+EMERGENCY_AGGREGATE = 7     # aggregate 7+ is "emergency response"
 RED_SINGLE_PARAMETER = 3
 
 

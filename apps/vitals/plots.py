@@ -6,12 +6,15 @@ from typing import Sequence
 
 import numpy as np
 
-from apps.vitals.news2 import news2_scores
+from apps.vitals.news2 import EMERGENCY_AGGREGATE, URGENT_AGGREGATE, news2_scores
 from apps.vitals.psv import Stay
 from suite.atomic import atomic_path
 
 CALIBRATION_BINS = 10
 NEWS2_MAX = 20          # the aggregate score's range under the PSV assumptions (0..20)
+# RCP 2017 clinical-response levels drawn on timelines: aggregate 5+ urgent, 7+ emergency response.
+NEWS2_LEVELS = ((URGENT_AGGREGATE, "--", f"NEWS2 >= {URGENT_AGGREGATE}: urgent response"),
+                (EMERGENCY_AGGREGATE, "-.", f"NEWS2 >= {EMERGENCY_AGGREGATE}: emergency response"))
 
 
 def _pyplot():
@@ -36,47 +39,65 @@ def calibration_bins(labels: np.ndarray, risks: np.ndarray, bins: int = CALIBRAT
     return rows
 
 
-def calibration_plot(labels: Sequence[np.ndarray], risks: Sequence[np.ndarray], path: str | os.PathLike) -> list[dict]:
-    """Observed positive-hour fraction against predicted risk; returns the bins drawn."""
+def calibration_plot(labels: Sequence[np.ndarray], risks: Sequence[np.ndarray], path: str | os.PathLike,
+                     title: str) -> list[dict]:
+    """Observed positive-hour fraction against predicted risk, each bin's hour count written on it.
+
+    ``title`` names the model and the data. Returns the bins drawn.
+    """
     rows = calibration_bins(np.concatenate(labels).astype(float), np.concatenate(risks).astype(float))
     plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(4.5, 4.2))
+    figure, axis = plt.subplots(figsize=(5.2, 4.8))
     axis.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
-    axis.plot([r["predicted"] for r in rows], [r["observed"] for r in rows], marker="o", label="model")
-    axis.set_xlabel("predicted risk (bin mean)")
-    axis.set_ylabel("observed fraction of positive hours")
-    axis.set_title("calibration (per hour)")
-    axis.legend(loc="upper left")
+    predicted, observed = [r["predicted"] for r in rows], [r["observed"] for r in rows]
+    axis.plot(predicted, observed, marker="o", label="model (one point per risk bin)")
+    for x, y, row in zip(predicted, observed, rows):
+        axis.annotate(f"n={row['hours']}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("predicted risk (bin mean, 0-1)")
+    axis.set_ylabel("observed share of positive hours (0-1)")
+    axis.set_title(f"calibration per hour (n = hours per bin)\n{title}", fontsize=9)
+    axis.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     _save(figure, path)
     return rows
 
 
 def risk_timelines(stays: Sequence[Stay], risks: Sequence[np.ndarray], threshold: float,
-                   path: str | os.PathLike) -> None:
-    """One panel per stay: model risk and NEWS2 per hour, the alert threshold, labelled hours shaded."""
+                   path: str | os.PathLike, title: str) -> None:
+    """One panel per stay: model risk and NEWS2 per hour, the model's alert threshold and the NEWS2 response
+    levels (5: urgent, 7: emergency), labelled hours shaded. ``title`` names the model and the data."""
     plt = _pyplot()
-    figure, axes = plt.subplots(len(stays), 1, figsize=(8, 2.2 * len(stays)), squeeze=False)
+    figure, axes = plt.subplots(len(stays), 1, figsize=(8.5, 2.4 * len(stays) + 0.6), squeeze=False)
     for axis, stay, risk in zip(axes[:, 0], stays, risks):
-        hours = np.arange(1, stay.hours + 1)
-        if stay.labels is not None and stay.labels.any():
-            first = int(np.argmax(stay.labels))
-            axis.axvspan(first + 0.5, stay.hours + 0.5, color="tab:red", alpha=0.12, label="SepsisLabel = 1")
-        axis.plot(hours, risk, color="tab:blue", label="model risk")
-        axis.axhline(threshold, color="tab:blue", linestyle=":", linewidth=1, label="alert threshold")
-        axis.set_ylim(0, 1)
-        axis.set_ylabel("risk")
-        axis.set_title(stay.name, fontsize=9)
-        news = axis.twinx()
-        news.step(hours, news2_scores(stay), where="mid", color="tab:orange", label="NEWS2")
-        news.set_ylim(0, NEWS2_MAX)
-        news.set_ylabel("NEWS2")
-        if axis is axes[0, 0]:
-            handles = axis.get_legend_handles_labels()[0] + news.get_legend_handles_labels()[0]
-            axis.legend(handles=handles, loc="upper left", fontsize=7, ncol=4)
-    axes[-1, 0].set_xlabel("ICU hour")
+        _timeline(axis, stay, risk, threshold)
+    axes[-1, 0].set_xlabel("hours since ICU admission")
+    figure.suptitle(f"hourly risk and NEWS2: {title}", fontsize=10)
     figure.tight_layout()
     _save(figure, path)
+
+
+def _timeline(axis, stay: Stay, risk: np.ndarray, threshold: float) -> None:
+    hours = np.arange(1, stay.hours + 1)
+    if stay.labels is not None and stay.labels.any():
+        first = int(np.argmax(stay.labels))
+        axis.axvspan(first + 0.5, stay.hours + 0.5, color="tab:red", alpha=0.12, label="SepsisLabel = 1")
+    axis.plot(hours, risk, color="tab:blue", label="model risk")
+    axis.axhline(threshold, color="tab:blue", linestyle=":", linewidth=1, label=f"model alert threshold {threshold:.3f}")
+    axis.set_ylim(0, 1)
+    axis.set_xlim(0.5, stay.hours + 0.5)
+    axis.set_ylabel("risk (0-1)")
+    axis.set_title(stay.name, fontsize=9)
+    news = axis.twinx()
+    news.step(hours, news2_scores(stay), where="mid", color="tab:orange", label="NEWS2")
+    for level, style, name in NEWS2_LEVELS:
+        news.axhline(level, color="tab:orange", linestyle=style, linewidth=0.8, label=name)
+    news.set_ylim(0, NEWS2_MAX)
+    news.set_ylabel("NEWS2 (points)")
+    handles, labels = axis.get_legend_handles_labels()
+    more_handles, more_labels = news.get_legend_handles_labels()
+    axis.legend(handles + more_handles, labels + more_labels, loc="upper left", fontsize=6, ncol=3)
 
 
 def _save(figure, path: str | os.PathLike) -> None:

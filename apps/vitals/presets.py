@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from apps.vitals.data import HELDOUT_PATIENTS
 from apps.vitals.features import NUM_FEATURES
 from apps.vitals.simulate import SETTINGS
-from suite.training import TrainConfig, train_config_of
+from suite.app import Preset
+from suite.train_config import TrainConfig, train_config_of
 
 TOPOLOGY = "many_to_many"
 # Positive hours are rare (a few percent). "auto" weighs them by sqrt(negatives / positives): enough to
@@ -43,6 +45,9 @@ class VitalsConfig:
     train_patients: int = 4000
     validation_fraction: float = 0.15
     data_seed: int = 1
+    # simulated held-out stays per hospital that train scores into metrics.json (export streams as many
+    # through the int8 step model); 0 skips both
+    heldout_patients: int = HELDOUT_PATIENTS
 
     def __post_init__(self) -> None:
         if self.units < 1 or self.layers < 1:
@@ -53,6 +58,8 @@ class VitalsConfig:
             raise ValueError(f"setting must be one of {sorted(SETTINGS)}, got {self.setting!r}")
         if self.train_patients < 10:
             raise ValueError(f"train_patients must be >= 10, got {self.train_patients}")
+        if self.heldout_patients < 0:
+            raise ValueError(f"heldout_patients must be >= 0 (0 skips), got {self.heldout_patients}")
         if not 0.0 < self.validation_fraction < 0.5:
             raise ValueError(f"validation_fraction must be in (0, 0.5), got {self.validation_fraction}")
         self.train_config()  # validates the training fields too
@@ -67,13 +74,14 @@ class VitalsConfig:
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout}
 
 
-PRESETS: dict[str, VitalsConfig] = {
-    # seconds on a laptop: tests and the notebook
-    "tiny": VitalsConfig(units=16, epochs=4, batch_size=32, learning_rate=1e-2, early_stopping_patience=0,
-                         train_patients=300),
-    # the shipped model: a few minutes of CPU
-    "small": VitalsConfig(units=64, epochs=15, train_patients=4000, dropout=0.1),
-    "base": VitalsConfig(units=96, layers=2, epochs=25, train_patients=10000, dropout=0.1),
+PRESETS: dict[str, Preset[VitalsConfig]] = {
+    "tiny": Preset("16-unit GRU, 300 simulated stays, 4 epochs, 200 held out: seconds, for tests and the notebook",
+                   VitalsConfig(units=16, epochs=4, batch_size=32, learning_rate=1e-2, early_stopping_patience=0,
+                                train_patients=300, heldout_patients=200)),
+    "small": Preset("64-unit GRU on 4,000 simulated stays: the shipped model, a few minutes of CPU",
+                    VitalsConfig(units=64, epochs=15, train_patients=4000, dropout=0.1)),
+    "base": Preset("two 96-unit GRU layers on 10,000 simulated stays",
+                   VitalsConfig(units=96, layers=2, epochs=25, train_patients=10000, dropout=0.1)),
 }
 DEFAULT_PRESET = "small"
 

@@ -10,14 +10,12 @@ The assumptions are documented in docs/vitals_simulator.md.
 """
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from apps.vitals.cli import app
 from apps.vitals.psv import COLUMN_INDEX, FEATURE_COLUMNS, Stay, format_psv
 from suite.atomic import atomic_path
 from suite.cli import progress
@@ -372,24 +370,3 @@ def _ar1(rng: np.random.Generator, hours: int, sd: float, correlation: float = D
         previous = correlation * previous + shocks[t]
         series[t] = previous
     return series
-
-
-def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, help="folder to write NAME.psv files into (atomically)")
-    parser.add_argument("--patients", type=int, required=True, help="number of ICU stays")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same stays)")
-    parser.add_argument("--setting", default="hospital_a", choices=sorted(SETTINGS),
-                        help="generator parameters: hospital_a, or hospital_b as a differently run second hospital")
-
-
-@app.command("simulate", help="write simulated ICU stays in the PhysioNet 2019 PSV format", arguments=_arguments)
-def simulate_command(args: argparse.Namespace) -> int:
-    if args.patients < 1:
-        raise UserError(f"--patients: must be at least 1, got {args.patients}")
-    stays = simulate_cohort(args.patients, args.seed, args.setting, show_progress=True)
-    septic = sum(int(stay.labels.any()) for stay in stays)
-    manifest = {"generator": "apps.vitals.simulate", "setting": args.setting, "seed": args.seed,
-                "patients": args.patients, "septic": septic, "hours": sum(stay.hours for stay in stays)}
-    write_cohort(args.out, stays, manifest)
-    print(f"wrote {args.patients} stays ({septic} septic, {manifest['hours']} hours) to {args.out}")
-    return 0
