@@ -174,13 +174,15 @@ def export_one(model_dir: Path, fmt: str, step: bool, quantize: str,
                calibration_data: str | None) -> tuple[str, dict[str, Any]]:
     """Export one file; a failed parity gate is recorded (``passed: false``), not raised."""
     from export import default_output_path, export_model_dir
+    from suite.quiet import native_quiet
 
     name = default_output_path(model_dir, fmt, quantize, step).name
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
         try:
-            report = export_model_dir(model_dir, format=fmt, quantize=quantize, step=step,
-                                      calibration_data=calibration_data, report=report_path, verbose=False)
+            with native_quiet():  # converter and LiteRT logs (fd 2) only with --verbose
+                report = export_model_dir(model_dir, format=fmt, quantize=quantize, step=step,
+                                          calibration_data=calibration_data, report=report_path, verbose=False)
         except UserError as error:
             if not report_path.is_file():
                 raise
