@@ -286,3 +286,39 @@ def test_stream_defaults_are_the_recognizer_defaults():
     stream._arguments(parser)
     defaults = parser.parse_args(["x.wav"])
     assert (defaults.streams, defaults.threshold) == (recognize.STREAMS, recognize.THRESHOLD)
+
+
+RESUME_EPOCHS = 6
+CHECKPOINT_WAIT_S = 240  # TensorFlow start and the first epoch take ~16 s alone on a busy 2-core machine
+
+
+def first_epoch_line(stdout: str) -> int:
+    """N of the first ``Epoch N/M`` line Keras printed."""
+    return int(next(line for line in stdout.splitlines() if line.startswith("Epoch ")).split()[1].split("/")[0])
+
+
+def test_killed_train_resumes_from_its_checkpoint(folder: Path, tmp_path: Path, repo_on_pythonpath):
+    import subprocess
+    import sys
+    import time
+
+    argv = [sys.executable, "-m", "apps.speech", "train", "--config", "tiny", "--set", f"epochs={RESUME_EPOCHS}",
+            "--set", f"per_word={PER_WORD}", "--set", "unknown_fraction=0.5", "--data", str(folder), "--name", "resume"]
+    run_dir = tmp_path / "runs" / "speech" / "resume"
+    first = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + CHECKPOINT_WAIT_S
+    while not (run_dir / "backup" / "chief" / "checkpoint").is_file() and first.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint after the first epoch"
+        time.sleep(0.05)
+    first.kill()
+    first.communicate()
+    done_before = (run_dir / "history.csv").read_text().count("\n") - 1
+    assert first.returncode != 0 and 1 <= done_before < RESUME_EPOCHS  # killed mid-run, after epoch 1
+
+    second = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=CHECKPOINT_WAIT_S)
+    assert second.returncode == 0, second.stderr
+    assert "resuming the run in runs/speech/resume" in second.stderr
+    assert first_epoch_line(second.stdout) == done_before + 1 >= 2  # continued after the last finished epoch
+    epochs = [int(line.split(",")[0]) for line in (run_dir / "model" / "history.csv").read_text().splitlines()[1:]]
+    assert epochs == list(range(RESUME_EPOCHS))  # every epoch once
+    assert json.loads((run_dir / "model" / "metrics.json").read_text())["epochs_run"] == RESUME_EPOCHS
