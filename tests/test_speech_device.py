@@ -22,10 +22,15 @@ OTHER_APPS = shipped_model_dir("speech").parent
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> list[dataset.Example]:
+def folder(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("speech_device") / "data"
+    data.make_data(out, per_word=PER_WORD, seed=11, workers=2, show_progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def clips(folder: Path) -> list[dataset.Example]:
     """Keyword clips of the generated set's held-out test voices."""
-    folder = tmp_path_factory.mktemp("speech_device") / "data"
-    data.make_data(folder, per_word=PER_WORD, seed=11, workers=2, show_progress=False)
     examples = dataset.load_folder(folder, silence_fraction=0.0, unknown_fraction=0.0, seed=0)["testing"]
     return [e for e in examples if LABELS[e.label] in KEYWORDS]
 
@@ -72,6 +77,19 @@ def test_stream_without_tensorflow_finds_the_words(clips, tmp_path: Path, withou
     assert all(abs(starts[i] - d["start"]) < 0.5 for i, d in zip(clip_of, found))  # times within the clip
     assert [d["label"] for d in found] == [LABELS[chosen[i].label] for i in clip_of]  # no wrong word
     assert len(set(clip_of)) == len(found) >= len(chosen) - 1  # at most one of 6 words missed
+
+
+def test_evaluate_without_tensorflow_scores_the_test_split(folder: Path, tmp_path: Path, without_tensorflow):
+    shipped_before = sorted(path.name for path in SHIPPED.iterdir())
+    result = speech(["evaluate", "--data", str(folder), "--json"], tmp_path, without_tensorflow)
+    record = json.loads(result.stdout)
+    assert result.returncode == 0 and result.stderr == ""
+    # one test clip per word at 3 per word: 10 keywords, as many unknowns (fraction 1.0), ceil(10%) silence
+    assert record["examples"] == len(KEYWORDS) + len(KEYWORDS) + 1
+    assert record["accuracy"] >= 0.8 and np.sum(record["confusion_matrix"]) == record["examples"]
+    assert record["confusion_png"] is None  # the shipped model's folder is not written to unasked
+    assert sorted(path.name for path in SHIPPED.iterdir()) == shipped_before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["no_tensorflow"]  # nor the working folder
 
 
 CHECK_MODULES = """

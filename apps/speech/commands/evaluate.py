@@ -38,9 +38,14 @@ def evaluate_folder(model: str | os.PathLike | None, folder: str | os.PathLike, 
     return {"model": scorer.name, "data": str(folder), "split": split, **result}
 
 
-def default_plot(model: str, split: str) -> Path:
-    """confusion_<split>.png in the model directory, or next to an exported file."""
+def default_plot(model: str, split: str) -> Path | None:
+    """confusion_<split>.png in the model directory, or next to an exported file; None for the shipped model
+    (the installed package is not written to unasked: pass --out)."""
+    from suite.app.paths import is_inside_shipped
+
     path = Path(model)
+    if is_inside_shipped(path):
+        return None
     return path / f"confusion_{split}.png" if path.is_dir() else path.parent / f"confusion_{split}_{path.stem}.png"
 
 
@@ -52,7 +57,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unknown-fraction", type=float, default=DEFAULT_FRACTION,
                         help=f"unknown examples per keyword example (default {DEFAULT_FRACTION})")
     parser.add_argument("--out", metavar="PNG", help="confusion-matrix PNG (default: confusion_<split>.png in the "
-                                                     "model directory, or next to the model file)")
+                                                     "model directory, or next to the model file; none for the "
+                                                     "shipped model)")
     add_json_option(parser)
 
 
@@ -66,10 +72,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
     out = check_output_file(args.out, (".png",)) if args.out else None
     result = evaluate_folder(args.model, args.data, args.split, args.unknown_fraction, backend=args.backend)
     png = out or default_plot(result["model"], args.split)
-    plot_confusion(png, {Path(result["model"]).name: result["confusion_matrix"]}, LABELS,
-                   f"{result['model']} on the {args.split} split of {args.data}")
-    result["confusion_png"] = str(png)
+    if png is not None:
+        model = Path(result["model"])
+        plot_confusion(png, {model.name: result["confusion_matrix"]}, LABELS,
+                       f"{model.parent.name}/{model.name} on the {args.split} split of {Path(args.data).name}")
+    result["confusion_png"] = str(png) if png else None
     per_class = "  ".join(f"{label}={share:.3f}" for label, share in result["per_class_accuracy"].items())
     emit(result, args.json, f"{result['model']}: {args.split} accuracy {result['accuracy']:.4f} on "
-                            f"{result['examples']} clips\n  {per_class}\n  confusion matrix: {png}")
+                            f"{result['examples']} clips\n  {per_class}\n  confusion matrix: "
+                            f"{png or 'pass --out PNG (the shipped model folder is not written to)'}")
     return 0
