@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 import soundfile
 
-from apps.speech import audio, calibration, data, dataset, features, frontend, model, recognize
+from apps.speech import calibration, data, dataset, features, frontend, model, recognize
 from apps.speech.commands import evaluate, stream
 from apps.speech.labels import KEYWORDS, LABEL_INDEX, LABELS
 from apps.speech.presets import PRESETS
 from apps.speech.recognize import RecognizeCommands
 from suite.app import main
 from suite.keras import tf
+from tests.speech_fixtures import generated, long_recording
 
 CHANCE = 1 / len(LABELS)  # 0.083
 PER_WORD = 14
@@ -29,9 +30,7 @@ TINY_OVERRIDES = ["--set", f"epochs={EPOCHS}", "--set", "learning_rate=0.01", "-
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("speech_app") / "data"
-    data.make_data(out, per_word=PER_WORD, seed=3, workers=2, show_progress=False)
-    return out
+    return generated(tmp_path_factory, "speech_app", PER_WORD, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -167,17 +166,6 @@ def test_calibration_gives_200_heldout_windows_of_heldout_voices(model_dir: Path
     test_voices = {dataset.speaker_of(e.path) for e in examples if e.label != LABEL_INDEX["_silence_"]}
     training_voices = {dataset.speaker_of(e.path) for e in calibration.split_examples(config, "train")}
     assert test_voices and not test_voices & training_voices
-
-
-def long_recording(clips: list[dataset.Example], gap_s: float = 0.6) -> tuple[np.ndarray, list[tuple[str, float]]]:
-    """Clips separated by quiet gaps; returns the audio and (label, clip start s) of each."""
-    gap = np.zeros(int(gap_s * frontend.SAMPLE_RATE), np.float32)
-    parts, truth, position = [gap], [], len(gap)
-    for clip in clips:
-        parts += [dataset.load_example(clip), gap]
-        truth.append((LABELS[clip.label], position / frontend.SAMPLE_RATE))
-        position += audio.CLIP_SAMPLES + len(gap)
-    return np.concatenate(parts), truth
 
 
 def matched(detections: list, truth: list[tuple[str, float]]) -> int:

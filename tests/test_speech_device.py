@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from apps.speech import data, dataset, frontend
+from apps.speech import dataset, frontend
 from apps.speech.labels import KEYWORDS, LABELS
 from suite.app import shipped_model_dir
+from tests.speech_fixtures import generated, long_recording
 
 PER_WORD = 3  # 35 clips per split, generated in about a second
 SHIPPED = shipped_model_dir("speech")
@@ -23,9 +24,7 @@ OTHER_APPS = shipped_model_dir("speech").parent
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("speech_device") / "data"
-    data.make_data(out, per_word=PER_WORD, seed=11, workers=2, show_progress=False)
-    return out
+    return generated(tmp_path_factory, "speech_device", PER_WORD, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +64,13 @@ def test_predict_onnx_backend_agrees_with_tflite(clips, tmp_path: Path, without_
 
 def test_stream_without_tensorflow_finds_the_words(clips, tmp_path: Path, without_tensorflow):
     chosen = clips[:6]
-    gap = np.zeros(int(0.6 * frontend.SAMPLE_RATE), np.float32)
-    signal = np.concatenate([gap] + [np.concatenate([dataset.load_example(c), gap]) for c in chosen])
+    signal, truth = long_recording(chosen)
     path = tmp_path / "recording.wav"
     soundfile.write(path, signal, frontend.SAMPLE_RATE, subtype="FLOAT")
     result = speech(["stream", str(path), "--json"], tmp_path, without_tensorflow)
     found = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 0 and result.stderr == ""
-    starts = [0.6 + index * 1.6 for index in range(len(chosen))]  # each clip's second in the recording
+    starts = [start for _, start in truth]  # each clip's second in the recording
     clip_of = [min(range(len(starts)), key=lambda i: abs(starts[i] - d["start"])) for d in found]
     assert all(abs(starts[i] - d["start"]) < 0.5 for i, d in zip(clip_of, found))  # times within the clip
     assert [d["label"] for d in found] == [LABELS[chosen[i].label] for i in clip_of]  # no wrong word
