@@ -265,7 +265,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, capsys,
 
 def test_data_inputs_fold_for_the_crnn():
     features_batch = np.arange(2 * 49 * 40, dtype=np.float32).reshape(2, 49, 40)
-    folded = data.model_inputs(features_batch, PRESETS["crnn_small"].config.model_kwargs()["input_shape"])
+    folded = model.model_inputs(features_batch, PRESETS["crnn_small"].config.model_kwargs()["input_shape"])
     assert folded.shape == (2, 49, 10, 4, 1) and folded[1, 3, 2, 1, 0] == features_batch[1, 3, 9]
 
 

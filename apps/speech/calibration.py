@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.speech import data, dataset, frontend
+from apps.speech.model import model_inputs
 from export.calibration import register_dataset
 
 CALIBRATION_PER_WORD = 100  # 35 words: 10 test clips per word -> 100 keyword + 100 unknown + 10 silence windows
@@ -63,7 +64,7 @@ def windows(examples: list[dataset.Example], count: int) -> tuple[np.ndarray, np
 def speech_dataset(config: dict, split: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     """(inputs shaped like the model's input, labels) for ``count`` windows of ``split``."""
     features, labels = windows(split_examples(config, split), count)
-    return data.model_inputs(features, config["model"]["input_shape"]), labels
+    return model_inputs(features, config["model"]["input_shape"]), labels
 
 
 def score_exports(model_dir: Path, exports: dict[str, dict]) -> dict:

@@ -350,10 +350,5 @@ def split_features(examples: list[dataset.Example], count: int | None = None) ->
     return frontend.log_mel_batch(audio), labels
 
 
-def model_inputs(features: np.ndarray, input_shape: list[int] | tuple[int, ...]) -> np.ndarray:
-    """Reshape (n, 49, 40) features to the model's input (the CRNN folds 40 bins into 10 x 4 x 1)."""
-    return np.asarray(features, np.float32).reshape((len(features), *[int(d) for d in input_shape]))
-
-
 def class_counts(labels: np.ndarray) -> dict[str, int]:
     return {label: int(np.sum(labels == index)) for index, label in enumerate(LABELS)}

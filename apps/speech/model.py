@@ -15,7 +15,6 @@ from typing import Any, Callable
 import numpy as np
 
 from apps.speech import frontend
-from apps.speech.data import model_inputs
 from apps.speech.labels import LABELS
 from suite.app import shipped_model_dir
 from suite.app.models import ModelRef, resolve_model
@@ -34,6 +33,11 @@ class Scorer:
 
     name: str
     probabilities: Callable[[np.ndarray], np.ndarray]
+
+
+def model_inputs(features: np.ndarray, input_shape: list[int] | tuple[int, ...]) -> np.ndarray:
+    """Reshape (n, 49, 40) features to the model's input (the CRNN folds 40 bins into 10 x 4 x 1)."""
+    return np.asarray(features, np.float32).reshape((len(features), *[int(d) for d in input_shape]))
 
 
 def resolve(model: str | os.PathLike | None, file: str, backend: str | None) -> ModelRef:

@@ -11,6 +11,7 @@ import numpy as np
 
 from apps.speech import augment, data, dataset, frontend
 from apps.speech.labels import CLIP_SAMPLES, LABELS
+from apps.speech.model import model_inputs
 from apps.speech.presets import SpeechConfig
 from suite.app import Trained, TrainRun
 from suite.app.classification import classification_metrics
@@ -82,7 +83,7 @@ def train(run: TrainRun) -> Trained:
     validation_ds = None
     if "validation" in arrays:
         val_x, val_y = arrays["validation"]
-        validation_ds = (tf.data.Dataset.from_tensor_slices((data.model_inputs(val_x, input_shape), val_y))
+        validation_ds = (tf.data.Dataset.from_tensor_slices((model_inputs(val_x, input_shape), val_y))
                          .batch(VALIDATION_BATCH).map(one_hot))
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
     model, history = fit(lambda: build_model(config.topology, **config.model_kwargs()), train_ds, validation_ds,
@@ -101,7 +102,7 @@ def heldout_metrics(model, arrays: dict, input_shape: list[int]) -> dict:  # noq
     for split, key in (("validation", "validation"), ("testing", "heldout")):
         if split in arrays:
             x, y = arrays[split]
-            scored = classification_metrics(y, model.predict(data.model_inputs(x, input_shape), verbose=0), LABELS)
+            scored = classification_metrics(y, model.predict(model_inputs(x, input_shape), verbose=0), LABELS)
             metrics[f"{key}_accuracy_float"] = scored["accuracy"]
             metrics[f"{key}_examples"] = scored["examples"]
             if key == "heldout":
