@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from apps.speech import frontend  # noqa: E402
-from apps.speech.stream import STREAMS  # noqa: E402
+from apps.speech.recognize import STREAMS  # noqa: E402
 from export.report import median_latency_s  # noqa: E402
 from export.runtime import Runtime, StreamingRuntime  # noqa: E402
 

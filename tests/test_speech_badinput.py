@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from apps.speech import audio, make_data  # noqa: F401  (make_data registers the command)
-from apps.speech.cli import app
+from apps.speech import audio
+from suite.app import main
 from suite.errors import UserError
 
 
@@ -43,30 +43,31 @@ def test_bad_wav_is_one_user_error_line(tmp_path: Path, name: str, make, problem
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:
-    code = app.main(argv)
+    code = main("speech", argv)
     return code, capsys.readouterr().err
 
 
-def test_make_data_bad_options_exit_2_and_write_nothing(tmp_path: Path, capsys):
+@pytest.mark.parametrize("command", ["prepare-data", "make-data"])  # make-data: the old name, an alias
+def test_prepare_data_bad_options_exit_2_and_write_nothing(tmp_path: Path, capsys, command: str):
     out = tmp_path / "data"
-    code, err = run_cli(["make-data", "--out", str(out), "--per-word", "0"], capsys)
+    code, err = run_cli([command, "--out", str(out), "--per-word", "0"], capsys)
     assert code == 2 and err.strip().count("\n") == 0 and "--per-word" in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
     existing_file = tmp_path / "taken"
     existing_file.write_text("keep me")
-    code, err = run_cli(["make-data", "--out", str(existing_file), "--per-word", "1"], capsys)
+    code, err = run_cli([command, "--out", str(existing_file), "--per-word", "1"], capsys)
     assert code == 2 and "not a folder" in err and existing_file.read_text() == "keep me"
 
     foreign = tmp_path / "photos"
     foreign.mkdir()
     (foreign / "cat.jpg").write_bytes(b"jpeg")
-    code, err = run_cli(["make-data", "--out", str(foreign), "--per-word", "1"], capsys)
+    code, err = run_cli([command, "--out", str(foreign), "--per-word", "1"], capsys)
     assert code == 2 and "refusing to replace" in err
     assert [p.name for p in foreign.iterdir()] == ["cat.jpg"]
 
 
 def test_unknown_option_is_one_line_exit_2(capsys):
     with pytest.raises(SystemExit) as stop:
-        app.main(["make-data", "--out", "x", "--bogus"])
+        main("speech", ["prepare-data", "--out", "x", "--bogus"])
     assert stop.value.code == 2 and capsys.readouterr().err.strip().count("\n") == 0

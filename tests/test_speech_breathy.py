@@ -5,23 +5,24 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from apps.speech import data, make_data, synth
+from apps.speech import data, synth
+from suite.app.paths import CACHE_ENV
 
 SEED = 0
 PER_WORD = 40  # 32 training, 4 validation, 4 testing clips per word: cheap to plan
 
 
-def all_specs(per_word: int = PER_WORD, seed: int = SEED) -> list[make_data.ClipSpec]:
-    return [spec for specs in make_data.plan(per_word, seed)[1] for spec in specs]
+def all_specs(per_word: int = PER_WORD, seed: int = SEED) -> list[data.ClipSpec]:
+    return [spec for specs in data.plan(per_word, seed)[1] for spec in specs]
 
 
 def test_breathiness_is_drawn_exactly_and_for_training_only():
     # the first breathy clip of "yes" at seed 0 (its own random stream: independent of per_word)
-    assert make_data.draw_breathiness(0, 3, "training", SEED) == synth.Breathiness(
+    assert data.draw_breathiness(0, 3, "training", SEED) == synth.Breathiness(
         voicing=18, breath=(89, 72, 65, 20, 2, 23), breathw=(112, 169, 255, 218, 310, 408))
-    assert make_data.draw_breathiness(0, 2, "training", SEED) is None
+    assert data.draw_breathiness(0, 2, "training", SEED) is None
     for split in ("validation", "testing"):
-        assert make_data.draw_breathiness(0, 3, split, SEED) is None
+        assert data.draw_breathiness(0, 3, split, SEED) is None
 
 
 def test_breathy_share_and_ranges():
@@ -29,28 +30,28 @@ def test_breathy_share_and_ranges():
     breathy = [spec for spec in specs if spec.breathiness]
     assert all(spec.split == "training" for spec in breathy)
     training = sum(spec.split == "training" for spec in specs)
-    assert abs(len(breathy) / training - make_data.BREATHY_PROBABILITY) < 0.03
+    assert abs(len(breathy) / training - data.BREATHY_PROBABILITY) < 0.03
     for spec in breathy:
         quality = spec.breathiness
-        assert make_data.BREATHY_VOICING[0] <= quality.voicing <= make_data.BREATHY_VOICING[1]
-        for values, bounds in ((quality.breath, make_data.BREATHY_BREATH), (quality.breathw, make_data.BREATHY_BREATHW)):
+        assert data.BREATHY_VOICING[0] <= quality.voicing <= data.BREATHY_VOICING[1]
+        for values, bounds in ((quality.breath, data.BREATHY_BREATH), (quality.breathw, data.BREATHY_BREATHW)):
             assert len(values) == len(bounds) == 6
             assert all(low <= value <= high for value, (low, high) in zip(values, bounds))
-        assert spec.espeak_variant == f"breathy-{spec.word}-{spec.index}" and spec.speaker == make_data.slug(spec.variant)
+        assert spec.espeak_variant == f"breathy-{spec.word}-{spec.index}" and spec.speaker == data.slug(spec.variant)
     assert all(spec.espeak_variant == spec.variant for spec in specs if not spec.breathiness)
 
 
 def test_breathy_draw_leaves_every_other_draw_unchanged(monkeypatch):
     """Held-out clips (and the non-breathy training clips) are the same as before breathy clips existed."""
     with_breathy = all_specs()
-    monkeypatch.setattr(make_data, "BREATHY_PROBABILITY", 0.0)
+    monkeypatch.setattr(data, "BREATHY_PROBABILITY", 0.0)
     without = all_specs()
     assert [replace(spec, breathiness=None) for spec in with_breathy] == without
     assert all_specs() == without  # deterministic
 
 
 def test_test_voices_never_become_breathy_training_voices():
-    voices, _ = make_data.plan(3, SEED)
+    voices, _ = data.plan(3, SEED)
     assert "whisper" in voices["testing"]  # espeak's whisper voice stays unseen in training
     breathy_bases = {spec.variant for spec in all_specs() if spec.breathiness}
     assert breathy_bases <= set(voices["training"])
@@ -75,17 +76,17 @@ def test_private_data_folder_links_the_package_data(tmp_path: Path):
 
 def test_make_data_records_breathy_clips(tmp_path: Path):
     out = tmp_path / "data"
-    make_data.make_data(out, per_word=3, seed=5, workers=2, show_progress=False)
-    manifest = json.loads((out / make_data.MANIFEST).read_text())
+    data.make_data(out, per_word=3, seed=5, workers=2, show_progress=False)
+    manifest = json.loads((out / data.MANIFEST).read_text())
     expected = sum(bool(spec.breathiness) for spec in all_specs(3, 5))
-    assert manifest["data_version"] == make_data.DATA_VERSION == 2
+    assert manifest["data_version"] == data.DATA_VERSION == 2
     assert manifest["breathy"]["clips"] == {"training": expected, "validation": 0, "testing": 0} and expected > 0
-    assert manifest["breathy"]["probability"] == make_data.BREATHY_PROBABILITY
+    assert manifest["breathy"]["probability"] == data.BREATHY_PROBABILITY
 
 
 def test_cache_folder_is_named_by_data_version(tmp_path: Path, monkeypatch):
-    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     made = []
-    monkeypatch.setattr(make_data, "make_data", lambda folder, **kwargs: made.append(Path(folder)))
+    monkeypatch.setattr(data, "make_data", lambda folder, **kwargs: made.append(Path(folder)))
     folder = data.generated_folder(400, 0)
-    assert folder.name == f"generated-v{make_data.DATA_VERSION}-w400-s0" and made == [folder]
+    assert folder.name == f"generated-v{data.DATA_VERSION}-w400-s0" and made == [folder]

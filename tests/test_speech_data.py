@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from apps.speech import dataset, make_data, synth
+from apps.speech import data, dataset, synth
 from apps.speech.labels import CLIP_SAMPLES, LABEL_INDEX, LABELS, SAMPLE_RATE, UNKNOWN_WORDS, label_for_word
 from suite.errors import UserError
 
@@ -79,21 +79,21 @@ def test_folder_errors(tmp_path: Path):
 def test_voice_split_has_no_overlap():
     variants = synth.voice_variants()
     assert len(variants) >= 100
-    splits = make_data.split_voices(variants, seed=0)
+    splits = data.split_voices(variants, seed=0)
     assert sorted(sum(splits.values(), [])) == sorted(variants)
-    families = {split: {make_data.voice_family(v) for v in voices} for split, voices in splits.items()}
+    families = {split: {data.voice_family(v) for v in voices} for split, voices in splits.items()}
     assert not families["training"] & families["validation"]
     assert not families["training"] & families["testing"]
     assert not families["validation"] & families["testing"]
     assert len(splits["validation"]) >= 5 and len(splits["testing"]) >= 5
-    assert make_data.voice_family("klatt4") == "klatt" and make_data.voice_family("m3") == "m3"
-    assert splits == make_data.split_voices(variants, seed=0) != make_data.split_voices(variants, seed=1)
+    assert data.voice_family("klatt4") == "klatt" and data.voice_family("m3") == "m3"
+    assert splits == data.split_voices(variants, seed=0) != data.split_voices(variants, seed=1)
 
 
 def test_clip_split_counts():
-    assert collections.Counter(make_data.clip_splits(40)) == {"training": 32, "validation": 4, "testing": 4}
-    assert collections.Counter(make_data.clip_splits(3)) == {"training": 1, "validation": 1, "testing": 1}
-    assert make_data.clip_splits(2) == ["training", "training"]
+    assert collections.Counter(data.clip_splits(40)) == {"training": 32, "validation": 4, "testing": 4}
+    assert collections.Counter(data.clip_splits(3)) == {"training": 1, "validation": 1, "testing": 1}
+    assert data.clip_splits(2) == ["training", "training"]
 
 
 PER_WORD = 3
@@ -102,13 +102,13 @@ PER_WORD = 3
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("speech") / "data"
-    make_data.make_data(out, per_word=PER_WORD, seed=5, workers=2, show_progress=False)
+    data.make_data(out, per_word=PER_WORD, seed=5, workers=2, show_progress=False)
     return out
 
 
 def test_make_data_layout(generated: Path):
     words = sorted(p.name for p in generated.iterdir() if p.is_dir() and p.name != "_background_noise_")
-    assert words == sorted(make_data.WORDS) and len(words) == 35
+    assert words == sorted(data.WORDS) and len(words) == 35
     for word in words:
         assert len(list((generated / word).glob("*.wav"))) == PER_WORD
     validation = (generated / "validation_list.txt").read_text().split()
@@ -136,7 +136,7 @@ def test_make_data_is_parsed_and_deterministic(generated: Path, tmp_path: Path):
     splits = dataset.load_folder(generated, seed=0)
     assert len(splits["training"]) == 10 + 1 + 1  # 10 keyword clips, ceil(10%) unknown, ceil(10%) silence
     again = tmp_path / "again"
-    make_data.make_data(again, per_word=PER_WORD, seed=5, workers=1, show_progress=False)
+    data.make_data(again, per_word=PER_WORD, seed=5, workers=1, show_progress=False)
     for path in sorted(generated.glob("*/*.wav"))[::7]:
         assert path.read_bytes() == (again / path.relative_to(generated)).read_bytes(), path
     audio = dataset.load_example(splits["training"][0])

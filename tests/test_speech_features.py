@@ -40,6 +40,16 @@ def test_tensorflow_and_numpy_features_agree(level: float):
     assert np.abs(actual - expected).max() < 1e-4
 
 
+def test_batched_numpy_features_equal_the_training_features():
+    """Inference (numpy, log_mel_batch) sees what training's tf.data pipeline computed, to float tolerance."""
+    batch = np.stack([speech_like(seed, level) for seed, level in ((3, 0.8), (4, 0.02), (5, 0.3))])
+    expected = features.log_mel(tf.constant(batch)).numpy()
+    actual = frontend.log_mel_batch(batch)
+    assert actual.shape == expected.shape == (3, 49, 40)
+    assert np.abs(actual - expected).max() < 1e-4
+    assert np.array_equal(actual[1], frontend.log_mel(batch[1]))
+
+
 def test_batches_and_streaming_frames():
     batch = np.stack([speech_like(1, 0.5), speech_like(2, 0.05)])
     assert features.log_mel(tf.constant(batch)).shape == (2, 49, 40)

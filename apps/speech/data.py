@@ -1,49 +1,341 @@
-"""Feature arrays for training and scoring: a Speech Commands folder -> (log-mel, label) per split.
+"""The speech app's data: synthesize a Speech Commands-layout folder with espeak-ng (``prepare-data``),
+cache it for ``train``, and turn a folder's splits into (log-mel, label) arrays.
 
-Without ``--data``, ``train`` synthesizes a folder with make-data into the cache
-(``$RNN_SUITE_CACHE/speech``, else ``~/.cache/rnn-suite/speech``), keyed by make-data's data version,
-clips per word and seed.
+Layout written (as Google ships Speech Commands v2):
+    DIR/<word>/<voice>_nohash_<n>.wav   1 s, 16 kHz, 16-bit mono; 10 keywords + 25 other words
+    DIR/_background_noise_/<kind>_noise.wav
+    DIR/validation_list.txt, DIR/testing_list.txt   "<word>/<file>.wav" lines
+    DIR/make_data.json                               how it was made (seed, voices per split, counts)
+
+Without ``--data``, ``train`` synthesizes a folder into the cache (``suite.app.cache_dir("speech")``),
+named by the data version, clips per word and seed.
+
+The split is made by voice: voice variants are grouped into families (klatt, klatt2, ... are one
+family) and each family belongs to one split, so validation and test voices are never heard in
+training. The accent (en-us, en-gb-scotland, ...) is drawn freely for each clip.
+A share of the TRAINING clips is spoken breathy / whispered: the clip's own variant with low voicing and
+breath noise (a generated variant in a private espeak data folder), so the model hears unvoiced speech
+from many training voices; validation and test clips never get it and are the same as in data version 1.
+Same seed, same files: each word is rendered in a fresh worker process (espeak-ng's output
+depends on what the process spoke before), with random draws seeded by (seed, word, clip).
 """
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from apps.speech import dataset, make_data
-from apps.speech.labels import LABELS
+from apps.speech import dataset, frontend, noise, synth
+from apps.speech.audio import write_wav
+from apps.speech.labels import (
+    BACKGROUND_FOLDER, CLIP_SAMPLES, KEYWORDS, LABELS, SAMPLE_RATE, TESTING_LIST, UNKNOWN_WORDS, VALIDATION_LIST,
+)
+from suite.app import cache_dir
+from suite.atomic import atomic_path
+from suite.cli import progress
+from suite.errors import UserError
 
-CACHE_ENV = "RNN_SUITE_CACHE"
-FEATURE_BATCH = 512  # clips per tf.signal call: bounds memory, amortizes the call
+WORDS: tuple[str, ...] = KEYWORDS + UNKNOWN_WORDS
+MANIFEST = "make_data.json"
+# Bumped whenever the same seed makes different files; train's cache folder is named by it, so a folder
+# made by an older make-data is never reused. 2: breathy training clips.
+DATA_VERSION = 2
+SPLIT_FRACTIONS = {"validation": 0.1, "testing": 0.1}  # of voice families and of each word's clips
 # Split names of a Speech Commands folder, by the role they play here.
 SPLIT_OF_ROLE = {"train": "training", "calibration": "validation", "validation": "validation",
                  "heldout": "testing", "testing": "testing"}
+WORKERS = 4  # espeak worker processes for a cached folder (at most; fewer on smaller machines)
+
+# Prosody ranges (espeak-ng units), drawn uniformly per clip.
+RATE_WPM = (120, 230)
+PITCH = (15, 85)
+PITCH_RANGE = (10, 90)
+VOLUME = (70, 130)
+
+# Augmentation.
+NOISE_PROBABILITY = 0.8  # share of clips that get background noise
+SNR_DB = (5.0, 30.0)  # speech-to-noise ratio of the noisy clips, over the spoken part
+PEAK = (0.05, 0.9)  # final peak level (gain), about -26 to -1 dBFS
+TRIM_THRESHOLD = 0.02  # espeak's leading/trailing silence: below 2% of the peak
+TRIM_MARGIN = SAMPLE_RATE // 100  # keep 10 ms around the word
+
+# Breathy / whispered training clips (espeak-ng variant keywords, drawn per clip from a separate random
+# stream, so every other draw, and thus every held-out clip, is unchanged). The ranges cover breathy to
+# fully whispered speech in general; they are not the test voice's values. Variants that use espeak's
+# Klatt synthesizer (klatt*, robosoft*, edward, ...) ignore breath lines, so their breathy clips sound as before.
+BREATHY_SPLITS = ("training",)  # held-out voices stay as espeak ships them
+BREATHY_PROBABILITY = 0.2  # share of training clips
+BREATHY_VOICING = (10, 40)  # % of the voiced source kept (espeak default 100)
+# breath noise strength and its bandwidth (Hz) at formants 1..6: strong low formants, weaker high ones
+BREATHY_BREATH = ((20, 100), (20, 100), (10, 80), (10, 60), (0, 40), (0, 30))
+BREATHY_BREATHW = ((100, 250), (100, 250), (150, 300), (150, 300), (200, 500), (200, 500))
+
+BACKGROUND_SECONDS = 30
+BACKGROUND_RMS = 0.1  # about -20 dBFS, the level _silence_ examples are cut from
 
 
-def cache_dir() -> Path:
-    base = os.environ.get(CACHE_ENV)
-    return (Path(base) if base else Path.home() / ".cache" / "rnn-suite") / "speech"
+@dataclass(frozen=True)
+class ClipSpec:
+    """Everything random about one clip, drawn in the parent so workers only render."""
+
+    word: str
+    index: int
+    split: str
+    variant: str
+    accent: str
+    prosody: synth.Prosody
+    noise_kind: str | None
+    snr_db: float
+    peak: float
+    seed: tuple[int, ...]  # for the time shift and the noise samples
+    breathiness: synth.Breathiness | None = None  # spoken with a breathy copy of ``variant``
+
+    @property
+    def speaker(self) -> str:
+        return slug(self.variant)  # the voice, breathy or not: it decides the split
+
+    @property
+    def espeak_variant(self) -> str:
+        """The variant espeak loads: ``variant`` itself, or its generated breathy copy (one per clip)."""
+        return f"breathy-{self.word}-{self.index}" if self.breathiness else self.variant
+
+    @property
+    def relative_path(self) -> str:
+        return f"{self.word}/{self.speaker}_nohash_{self.index}.wav"
+
+
+def slug(name: str) -> str:
+    """A voice variant name as a file-name-safe speaker id ("Mr serious" -> "mr-serious")."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def voice_family(variant: str) -> str:
+    """Variants that differ only by a trailing number are one family (klatt2 -> klatt); m1, f3 stay."""
+    stem = re.sub(r"\d+$", "", variant.lower())
+    return variant.lower() if len(stem) <= 1 else stem
+
+
+def split_voices(variants: list[str], seed: int) -> dict[str, list[str]]:
+    """Assign whole voice families to training / validation / testing."""
+    families = sorted({voice_family(variant) for variant in variants})
+    np.random.default_rng([seed, 1]).shuffle(families)
+    held_out = {split: max(1, round(fraction * len(families))) for split, fraction in SPLIT_FRACTIONS.items()}
+    owner: dict[str, str] = {}
+    start = 0
+    for split, count in held_out.items():
+        owner.update({family: split for family in families[start:start + count]})
+        start += count
+    splits: dict[str, list[str]] = {"training": [], "validation": [], "testing": []}
+    for variant in variants:
+        splits[owner.get(voice_family(variant), "training")].append(variant)
+    return splits
+
+
+def clip_splits(per_word: int) -> list[str]:
+    """The split of each of a word's clips: exact shares, so every split has every word."""
+    held_out = {split: (max(1, round(fraction * per_word)) if per_word >= 3 else 0)
+                for split, fraction in SPLIT_FRACTIONS.items()}
+    training = per_word - sum(held_out.values())
+    return ["training"] * training + [split for split, count in held_out.items() for _ in range(count)]
+
+
+def draw_breathiness(word_index: int, index: int, split: str, seed: int) -> synth.Breathiness | None:
+    """A breathy quality for BREATHY_PROBABILITY of the clips of BREATHY_SPLITS, else None."""
+    if split not in BREATHY_SPLITS:
+        return None
+    rng = np.random.default_rng([seed, 5, word_index, index])  # own stream: the other draws are unchanged
+    if rng.random() >= BREATHY_PROBABILITY:
+        return None
+    return synth.Breathiness(
+        voicing=int(rng.integers(*BREATHY_VOICING, endpoint=True)),
+        breath=tuple(int(rng.integers(*bounds, endpoint=True)) for bounds in BREATHY_BREATH),
+        breathw=tuple(int(rng.integers(*bounds, endpoint=True)) for bounds in BREATHY_BREATHW),
+    )
+
+
+def draw_clip(word_index: int, index: int, split: str, voices: list[str], seed: int) -> ClipSpec:
+    rng = np.random.default_rng([seed, 2, word_index, index])
+    prosody = synth.Prosody(
+        rate=int(rng.integers(*RATE_WPM, endpoint=True)),
+        pitch=int(rng.integers(*PITCH, endpoint=True)),
+        pitch_range=int(rng.integers(*PITCH_RANGE, endpoint=True)),
+        volume=int(rng.integers(*VOLUME, endpoint=True)),
+    )
+    return ClipSpec(
+        word=WORDS[word_index], index=index, split=split,
+        variant=str(rng.choice(voices)), accent=str(rng.choice(synth.ENGLISH_ACCENTS)), prosody=prosody,
+        noise_kind=str(rng.choice(list(noise.NOISES))) if rng.random() < NOISE_PROBABILITY else None,
+        snr_db=float(rng.uniform(*SNR_DB)), peak=float(rng.uniform(*PEAK)), seed=(seed, 3, word_index, index),
+        breathiness=draw_breathiness(word_index, index, split, seed),
+    )
+
+
+def plan(per_word: int, seed: int) -> tuple[dict[str, list[str]], list[list[ClipSpec]]]:
+    """The voices of each split and, per word, the specs of its clips."""
+    voices = split_voices(synth.voice_variants(), seed)
+    splits = clip_splits(per_word)
+    words = [[draw_clip(word_index, index, split, voices[split], seed) for index, split in enumerate(splits)]
+             for word_index in range(len(WORDS))]
+    return voices, words
+
+
+def trim_silence(audio: np.ndarray) -> np.ndarray:
+    """Cut espeak's leading and trailing silence, keeping a short margin."""
+    loud = np.flatnonzero(np.abs(audio) > TRIM_THRESHOLD * np.max(np.abs(audio), initial=1e-9))
+    if loud.size == 0:
+        return audio
+    return audio[max(0, loud[0] - TRIM_MARGIN): loud[-1] + TRIM_MARGIN]
+
+
+def speak(spec: ClipSpec) -> np.ndarray:
+    """The clip's word from this process's espeak-ng, through its breathy variant when it has one."""
+    if spec.breathiness is None:
+        return synth.speaker().speak(spec.word, f"{spec.accent}+{spec.variant}", spec.prosody)
+    text = synth.breathy_variant_text(spec.variant, spec.breathiness)
+    return synth.speaker().speak_generated(spec.word, spec.accent, spec.espeak_variant, text, spec.prosody)
+
+
+def render_clip(spec: ClipSpec) -> np.ndarray:
+    """Speak, time-shift into 1 s, add noise at the drawn SNR, and set the drawn peak level."""
+    rng = np.random.default_rng(spec.seed)
+    voice = f"{spec.accent}+{spec.espeak_variant}"
+    speech = trim_silence(speak(spec))[:CLIP_SAMPLES]
+    if speech.size == 0 or not np.any(speech):
+        raise RuntimeError(f"espeak-ng produced no audio for {spec.word!r} with {voice}")
+    speech = speech / np.max(np.abs(speech))
+    clip = np.zeros(CLIP_SAMPLES, np.float32)
+    start = int(rng.integers(0, CLIP_SAMPLES - speech.size, endpoint=True))  # time shift
+    clip[start:start + speech.size] = speech
+    if spec.noise_kind is not None:
+        speech_rms = float(np.sqrt(np.mean(speech**2)))
+        clip += noise.make_noise(spec.noise_kind, CLIP_SAMPLES, rng) * speech_rms / 10 ** (spec.snr_db / 20.0)
+    return clip * (spec.peak / np.max(np.abs(clip)))
+
+
+def write_clips(specs: list[ClipSpec], folder: str) -> None:
+    for spec in specs:
+        target = Path(folder) / spec.relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(target, render_clip(spec))
+
+
+def render_word(job: tuple[list[ClipSpec], str, str | None]) -> int:
+    """Worker: write one word's clips into the temp folder; returns how many were written.
+
+    libespeak-ng segfaults on a few voice/prosody combinations (seen: variant "rob", pitch 15,
+    range 90), which would kill a pool worker and hang the pool. So the clips are spoken in a forked
+    child; when it dies, the clip it died on is spoken again with default prosody, and the rest
+    continue in a fresh child. The crash is deterministic, so the files still depend only on the seed.
+    """
+    specs, folder, espeak_folder = list(job[0]), job[1], job[2]
+    start, retried = 0, set()
+    while start < len(specs):
+        pid = os.fork()
+        if pid == 0:  # child: speak, then leave without running the parent's cleanup
+            code = 0
+            try:
+                synth.speaker(espeak_folder)  # before any speech: the data folder with the breathy variants
+                write_clips(specs[start:], folder)
+            except BaseException:  # noqa: BLE001 (reported through the exit code)
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if status == 0:
+            break
+        failed = next(i for i in range(start, len(specs)) if not (Path(folder) / specs[i].relative_path).exists())
+        if failed in retried:
+            raise RuntimeError(f"espeak-ng crashed twice on {specs[failed]}")
+        retried.add(failed)
+        specs[failed] = replace(specs[failed], prosody=synth.Prosody())
+        start = failed
+    return len(specs)
+
+
+def write_background(folder: Path, seed: int) -> None:
+    """A few long noise recordings, the source of ``_silence_`` examples (as in Speech Commands)."""
+    (folder / BACKGROUND_FOLDER).mkdir()
+    for offset, kind in enumerate(noise.NOISES):
+        rng = np.random.default_rng([seed, 4, offset])
+        signal = noise.make_noise(kind, BACKGROUND_SECONDS * SAMPLE_RATE, rng) * BACKGROUND_RMS
+        write_wav(folder / BACKGROUND_FOLDER / f"{kind}_noise.wav", np.clip(signal, -1.0, 1.0))
+
+
+def write_lists(folder: Path, words: list[list[ClipSpec]]) -> dict[str, int]:
+    clips = [spec for specs in words for spec in specs]
+    for split, name in (("validation", VALIDATION_LIST), ("testing", TESTING_LIST)):
+        lines = sorted(spec.relative_path for spec in clips if spec.split == split)
+        (folder / name).write_text("".join(f"{line}\n" for line in lines))
+    return {split: sum(spec.split == split for spec in clips) for split in ("training", "validation", "testing")}
+
+
+def check_output(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists():
+        raise UserError(f"{out}: folder exists, is not empty and was not made by prepare-data; refusing to replace it")
+
+
+def render_words(words: list[list[ClipSpec]], folder: str, espeak_folder: str, workers: int,
+                 show_progress: bool) -> None:
+    # A fresh process per word (maxtasksperchild=1) makes the audio independent of --workers.
+    # fork: children start in milliseconds with the modules already imported; this process
+    # never speaks itself, so every child starts from an untouched libespeak-ng.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, maxtasksperchild=1) as pool:
+        jobs = [(specs, folder, espeak_folder) for specs in words]
+        for _ in progress(pool.imap_unordered(render_word, jobs), "prepare-data (words)", len(jobs), show_progress):
+            pass
+
+
+def breathy_manifest(words: list[list[ClipSpec]]) -> dict:
+    clips = [spec for specs in words for spec in specs]
+    return {"splits": list(BREATHY_SPLITS), "probability": BREATHY_PROBABILITY, "voicing": BREATHY_VOICING,
+            "breath": BREATHY_BREATH, "breathw": BREATHY_BREATHW,
+            "clips": {split: sum(bool(spec.breathiness) for spec in clips if spec.split == split)
+                      for split in ("training", "validation", "testing")}}
+
+
+def make_data(out: str | Path, per_word: int = 40, seed: int = 0, workers: int = 1, show_progress: bool = True) -> dict:
+    """Synthesize the dataset into ``out`` atomically; returns the manifest."""
+    out = Path(out)
+    if per_word < 1:
+        raise UserError(f"--per-word: must be at least 1, got {per_word}")
+    if workers < 1:
+        raise UserError(f"--workers: must be at least 1, got {workers}")
+    check_output(out)
+    voices, words = plan(per_word, seed)
+    with atomic_path(out, is_dir=True) as folder, tempfile.TemporaryDirectory(prefix="rnn-suite-espeak-") as scratch:
+        espeak_folder = str(synth.make_data_folder(Path(scratch) / "espeak-ng-data"))
+        render_words(words, str(folder), espeak_folder, workers, show_progress)
+        write_background(folder, seed)
+        counts = write_lists(folder, words)
+        manifest = {
+            "data_version": DATA_VERSION, "seed": seed, "per_word": per_word, "sample_rate": SAMPLE_RATE, "clip_samples": CLIP_SAMPLES,
+            "keywords": list(KEYWORDS), "unknown_words": list(UNKNOWN_WORDS), "clips": counts,
+            "voices": voices, "accents": list(synth.ENGLISH_ACCENTS),
+            "prosody_ranges": {"rate_wpm": RATE_WPM, "pitch": PITCH, "pitch_range": PITCH_RANGE, "volume": VOLUME},
+            "augmentation": {"noise_probability": NOISE_PROBABILITY, "snr_db": SNR_DB, "peak": PEAK,
+                             "noises": list(noise.NOISES)},
+            "breathy": breathy_manifest(words),
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
 
 
 def generated_folder(per_word: int, seed: int, workers: int | None = None, show_progress: bool = True) -> Path:
-    """A make-data folder in the cache, synthesized on first use (deterministic for a seed)."""
-    # named by make-data's data version too: a folder an older make-data wrote is never reused
-    folder = cache_dir() / f"generated-v{make_data.DATA_VERSION}-w{per_word}-s{seed}"
-    if not (folder / make_data.MANIFEST).is_file():
-        workers = workers or max(1, min(4, os.cpu_count() or 1))
-        make_data.make_data(folder, per_word=per_word, seed=seed, workers=workers, show_progress=show_progress)
+    """A generated folder in the cache, synthesized on first use (deterministic for a seed)."""
+    # named by the data version too: a folder an older generator wrote is never reused
+    folder = cache_dir("speech", f"generated-v{DATA_VERSION}-w{per_word}-s{seed}")
+    if not (folder / MANIFEST).is_file():
+        workers = workers or max(1, min(WORKERS, os.cpu_count() or 1))
+        make_data(folder, per_word=per_word, seed=seed, workers=workers, show_progress=show_progress)
     return folder
-
-
-def log_mel_batch(audio: np.ndarray) -> np.ndarray:
-    """(n, 16000) audio -> (n, 49, 40) float32 log-mel, through the tf.signal front-end."""
-    from apps.speech.features import FEATURE_SHAPE, log_mel
-    from suite.keras import tf
-
-    parts = [log_mel(tf.constant(audio[start:start + FEATURE_BATCH])).numpy()
-             for start in range(0, len(audio), FEATURE_BATCH)]
-    return np.concatenate(parts) if parts else np.zeros((0, *FEATURE_SHAPE), np.float32)
 
 
 def load_splits(folder: str | os.PathLike, silence_fraction: float, unknown_fraction: float,
@@ -53,14 +345,9 @@ def load_splits(folder: str | os.PathLike, silence_fraction: float, unknown_frac
 
 
 def split_features(examples: list[dataset.Example], count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(features (n, 49, 40), labels (n,)) of the first ``count`` examples (all when None)."""
+    """(features (n, 49, 40), labels (n,)) of the first ``count`` examples (all when None), numpy front-end."""
     audio, labels = dataset.load_arrays(examples[:count] if count else examples)
-    return log_mel_batch(audio), labels
-
-
-def model_inputs(features: np.ndarray, input_shape: list[int] | tuple[int, ...]) -> np.ndarray:
-    """Reshape (n, 49, 40) features to the model's input (the CRNN folds 40 bins into 10 x 4 x 1)."""
-    return np.asarray(features, np.float32).reshape((len(features), *[int(d) for d in input_shape]))
+    return frontend.log_mel_batch(audio), labels
 
 
 def class_counts(labels: np.ndarray) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Read a Speech Commands folder (Google's layout, real or made by make-data) into examples and tf.data.
+"""Read a Speech Commands folder (Google's layout, real or made by prepare-data) into examples.
 
 - ``<word>/*.wav``: one folder per word; the ten keywords keep their label, other words are ``_unknown_``.
 - ``validation_list.txt`` / ``testing_list.txt``: "<word>/<file>.wav" lines; every other clip is training.
@@ -129,35 +129,3 @@ def load_arrays(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
     """(n, 16000) float32 audio and (n,) int32 labels, decoded in memory."""
     audio = np.stack([load_example(example) for example in examples]) if examples else np.zeros((0, CLIP_SAMPLES))
     return audio.astype(np.float32), np.array([example.label for example in examples], np.int32)
-
-
-def make_dataset(examples: list[Example], batch_size: int = 64, shuffle: bool = False, seed: int = 0):
-    """tf.data of (log-mel [batch, 49, 40], label [batch]); audio is decoded in parallel and cached.
-
-    Decoding goes through ``load_example`` (soundfile + soxr), so any sample rate or channel
-    count works; log-mel runs in TensorFlow on whole batches.
-    """
-    from apps.speech.features import log_mel  # TensorFlow is only needed from here on
-    from suite.keras import tf
-
-    paths = [example.path for example in examples]
-    offsets = [example.offset for example in examples]
-    gains = [example.gain for example in examples]
-    labels = [example.label for example in examples]
-
-    def decode(path, offset, gain, label):  # noqa: ANN001, ANN202 (numpy side of tf.numpy_function)
-        example = Example(path.decode(), int(label), int(offset), float(gain))
-        return load_example(example).astype(np.float32)
-
-    def load(path, offset, gain, label):  # noqa: ANN001, ANN202
-        audio = tf.numpy_function(decode, [path, offset, gain, label], tf.float32, stateful=False)
-        audio.set_shape([CLIP_SAMPLES])
-        return audio, label
-
-    dataset = tf.data.Dataset.from_tensor_slices((paths, offsets, gains, tf.constant(labels, tf.int32)))
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE).cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    dataset = dataset.map(lambda audio, label: (log_mel(audio), label), num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,16 +1,15 @@
-"""Log-mel features with tf.signal: the training/inference front-end.
+"""Log-mel features with tf.signal: the front-end inside training's augmentation pipeline (tf.data).
 
-``apps/speech/frontend.py`` is the numpy twin used on devices; the constants live there so the
-two cannot drift, and tests/test_speech_features.py checks they agree within 1e-4.
+``apps/speech/frontend.py`` is the numpy twin that every inference command, evaluation and the export
+data use; the constants live there so the two cannot drift, and tests/test_speech_features.py checks
+they agree within 1e-4.
 """
 from __future__ import annotations
 
 from apps.speech import frontend
 from suite.keras import tf
 
-NUM_FRAMES = frontend.num_frames(frontend.SAMPLE_RATE)  # 49 frames per 1 s clip
-NUM_MEL_BINS = frontend.NUM_MEL_BINS
-FEATURE_SHAPE = (NUM_FRAMES, NUM_MEL_BINS)
+NUM_FRAMES, NUM_MEL_BINS, FEATURE_SHAPE = frontend.NUM_FRAMES, frontend.NUM_MEL_BINS, frontend.FEATURE_SHAPE
 
 
 def mel_weight_matrix() -> tf.Tensor:

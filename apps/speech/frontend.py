@@ -29,6 +29,7 @@ UPPER_EDGE_HZ = 7_600.0
 # Added before the log: keeps silence finite and sits just above the mel energy of 16-bit
 # quantization noise, so zero padding and a quiet recording give the same floor.
 LOG_OFFSET = 1e-3
+FEATURE_BATCH = 512  # clips per log_mel_batch chunk: bounds the complex spectra in memory (~100 MB)
 
 
 def num_frames(num_samples: int) -> int:
@@ -64,6 +65,9 @@ def mel_weight_matrix() -> np.ndarray:
     return np.pad(weights, [[1, 0], [0, 0]]).astype(np.float32)
 
 
+NUM_FRAMES = 1 + (SAMPLE_RATE - WINDOW_SAMPLES) // HOP_SAMPLES  # 49 frames per 1 s clip
+FEATURE_SHAPE = (NUM_FRAMES, NUM_MEL_BINS)
+
 _WINDOW = hann_window()
 _MEL_WEIGHTS = mel_weight_matrix()
 
@@ -77,16 +81,24 @@ def frame_features(frame: np.ndarray) -> np.ndarray:
 
 
 def log_mel_frames(frames: np.ndarray) -> np.ndarray:
-    """(n, 480) frames -> (n, 40) log-mel features."""
+    """(..., 480) frames -> (..., 40) log-mel features."""
     spectrum = np.abs(np.fft.rfft(frames * _WINDOW, n=FFT_LENGTH, axis=-1))
     mel = spectrum.astype(np.float32) @ _MEL_WEIGHTS
     return np.log(mel + LOG_OFFSET).astype(np.float32)
 
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
-    """A 16 kHz signal (samples,) -> (frames, 40) log-mel features; (49, 40) for 1 s."""
+    """16 kHz signals (..., samples) -> (..., frames, 40) log-mel features; (49, 40) for 1 s."""
     audio = np.asarray(audio, dtype=np.float32)
     count = num_frames(audio.shape[-1])
+    if not count:
+        return np.zeros((*audio.shape[:-1], 0, NUM_MEL_BINS), np.float32)
     starts = np.arange(count) * HOP_SAMPLES
-    frames = audio[starts[:, np.newaxis] + np.arange(WINDOW_SAMPLES)]
-    return log_mel_frames(frames) if count else np.zeros((0, NUM_MEL_BINS), np.float32)
+    return log_mel_frames(audio[..., starts[:, np.newaxis] + np.arange(WINDOW_SAMPLES)])
+
+
+def log_mel_batch(audio: np.ndarray) -> np.ndarray:
+    """(n, samples) clips -> (n, frames, 40), in chunks of FEATURE_BATCH clips."""
+    audio = np.asarray(audio, dtype=np.float32)
+    parts = [log_mel(audio[start:start + FEATURE_BATCH]) for start in range(0, len(audio), FEATURE_BATCH)]
+    return np.concatenate(parts) if parts else np.zeros((0, *FEATURE_SHAPE), np.float32)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apps.speech.features import NUM_FRAMES, NUM_MEL_BINS
+from apps.speech.frontend import NUM_FRAMES, NUM_MEL_BINS
 from apps.speech.labels import LABELS
-from suite.training import TrainConfig, train_config_of
+from suite.app import Preset
+from suite.train_config import TrainConfig, train_config_of
 
 TOPOLOGIES = ("many_to_one", "cnn_rnn")
 CRNN_FRAME_LAYOUT = (10, 4, 1)  # 40 mel bins folded for the per-frame 2-D convolutions (two 2x2 pools fit)
@@ -35,7 +36,7 @@ class SpeechConfig:
     seed: int = 0
     augment: bool = False  # apps/speech/augment.py: gain, shift, noise, mel/time warp, SpecAugment
     label_smoothing: float = 0.0
-    # data: what train generates with make-data when it gets no --data, and how the splits are sampled
+    # data: what train generates with prepare-data when it gets no --data, and how the splits are sampled
     per_word: int = 400
     data_seed: int = 0
     unknown_fraction: float = 1.0  # unknown examples per keyword example (Google's script uses 0.1)
@@ -68,15 +69,17 @@ class SpeechConfig:
         return {"input_shape": [NUM_FRAMES, NUM_MEL_BINS], **recurrent}
 
 
-PRESETS: dict[str, SpeechConfig] = {
-    # seconds: tests and the notebook (<= 30K parameters, as every tiny preset)
-    "tiny": SpeechConfig(units=48, epochs=15, per_word=40),
+PRESETS: dict[str, Preset[SpeechConfig]] = {
+    "tiny": Preset("GRU(48), 15 epochs on 40 clips per word: seconds, for tests and the notebook",
+                   SpeechConfig(units=48, epochs=15, per_word=40)),
     # the shipped model: 2-layer GRU(56), 36K parameters (int8 step model < 60 KB), augmented, ~5 minutes of
     # CPU; on data version 2 it beat the 1-layer GRU(96) on validation and held-out voices (docs/apps/speech.md)
-    "small": SpeechConfig(units=56, layers=2, epochs=24, dropout=0.1, augment=True, label_smoothing=0.1),
-    "base": SpeechConfig(units=128, layers=2, epochs=30, dropout=0.1, per_word=600),
-    # CRNN: per-frame convolutions over the mel bins, then a GRU
-    "crnn_small": SpeechConfig(topology="cnn_rnn", units=64, conv_filters=(16, 32), epochs=20, augment=True,
-                               label_smoothing=0.1),
+    "small": Preset("the shipped model: 2-layer GRU(56), augmented, 24 epochs on 400 clips per word",
+                    SpeechConfig(units=56, layers=2, epochs=24, dropout=0.1, augment=True, label_smoothing=0.1)),
+    "base": Preset("2-layer GRU(128), 30 epochs on 600 clips per word, no augmentation",
+                   SpeechConfig(units=128, layers=2, epochs=30, dropout=0.1, per_word=600)),
+    "crnn_small": Preset("per-frame convolutions over the mel bins, then a GRU(64); augmented",
+                         SpeechConfig(topology="cnn_rnn", units=64, conv_filters=(16, 32), epochs=20, augment=True,
+                                      label_smoothing=0.1)),
 }
 DEFAULT_PRESET = "small"

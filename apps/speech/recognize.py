@@ -1,4 +1,13 @@
-"""Posterior smoothing for streaming detection, after TFLite Micro micro_speech's RecognizeCommands.
+"""Streaming keyword detection: audio -> log-mel frames -> staggered window scores -> smoothed detections.
+
+Audio goes through a ring buffer (``FrameBuffer``): every 20 ms (320 new samples) the newest 30 ms (480
+samples) become one log-mel frame, and a step model advances one step. The model was trained on 1 s
+windows that start from a zero state, so ``streams`` copies of the state run staggered
+(``window_scores``): each is reset every 49 frames, offset by 49 / streams frames from the next, and
+scores the window it has just completed: ``streams`` steps per frame (4 by default, against the 49 steps
+of re-scoring a whole 1 s window every frame).
+
+Posterior smoothing, after TFLite Micro micro_speech's RecognizeCommands:
 
 Each result (a time and 12 class scores) enters a queue holding the last ``average_window_s``; the
 queue's mean scores pick the top label. A detection fires when that label is a keyword, its mean
@@ -9,10 +18,16 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any, Iterator
 
 import numpy as np
 
+from apps.speech import frontend
 from apps.speech.labels import KEYWORDS, LABELS
+from suite.errors import UserError
+
+STREAMS = 4  # staggered states: a completed 1 s window every 49 / 4 ~ 12 frames (245 ms)
+FEED_SAMPLES = 1_600  # audio is fed in 100 ms chunks, as a microphone callback would
 
 # micro_speech's defaults are 1000 ms / 200 of 255 / 1500 ms / 3; our results come every ~0.24 s
 # from windows that each hold a whole word, so a shorter window keeps a word's windows together.
@@ -65,3 +80,62 @@ class RecognizeCommands:
         self.previous_label, self.previous_time = label, end
         best_start, best_end, _ = max(self.results, key=lambda result: result[2][top])
         return Detection(label, score, best_start, best_end)
+
+
+class FrameBuffer:
+    """Audio in any chunk sizes -> log-mel frames, each as soon as its 480 samples have arrived.
+
+    Holds at most 480 + chunk samples: the next frame starts at the buffer's first sample, and each
+    frame consumed drops 320 samples (20 ms), so consecutive frames overlap by 160 samples, as in
+    ``frontend.log_mel``: frame i of a stream equals frame i of the whole recording.
+    """
+
+    def __init__(self) -> None:
+        self.pending = np.zeros(0, np.float32)
+
+    def push(self, samples: np.ndarray) -> list[np.ndarray]:
+        self.pending = np.concatenate([self.pending, np.asarray(samples, np.float32)])
+        frames = []
+        while len(self.pending) >= frontend.WINDOW_SAMPLES:
+            frames.append(frontend.frame_features(self.pending[:frontend.WINDOW_SAMPLES]))
+            self.pending = self.pending[frontend.HOP_SAMPLES:]
+        return frames
+
+
+def audio_frames(signal: np.ndarray, chunk: int = FEED_SAMPLES) -> Iterator[np.ndarray]:
+    """The feature frames of a recording, fed through a FrameBuffer chunk by chunk."""
+    buffer = FrameBuffer()
+    for start in range(0, len(signal), chunk):
+        yield from buffer.push(signal[start:start + chunk])
+
+
+def window_scores(stepper: Any, frames: Iterator[np.ndarray], streams: int = STREAMS,
+                  window: int = frontend.NUM_FRAMES) -> Iterator[tuple[float, float, np.ndarray]]:
+    """(start s, end s, class scores) of every completed window of the staggered streams, in time order."""
+    if not 1 <= streams <= window:
+        raise UserError(f"--streams {streams}: must be between 1 and {window}")
+    offsets = [index * window // streams for index in range(streams)]
+    states = [stepper.initial_state() for _ in offsets]
+    for t, frame in enumerate(frames):
+        for index, offset in enumerate(offsets):
+            if t < offset:
+                continue
+            position = (t - offset) % window
+            if position == 0:
+                states[index] = stepper.initial_state()
+            scores, states[index] = stepper.step(frame, states[index])
+            if position == window - 1:
+                first = t - window + 1
+                yield (first * frontend.HOP_SAMPLES / frontend.SAMPLE_RATE,
+                       (t * frontend.HOP_SAMPLES + frontend.WINDOW_SAMPLES) / frontend.SAMPLE_RATE, scores)
+
+
+def detect(stepper: Any, signal: np.ndarray, streams: int = STREAMS,
+           recognizer: RecognizeCommands | None = None) -> list[Detection]:
+    recognizer = recognizer or RecognizeCommands()
+    detections = []
+    for start, end, scores in window_scores(stepper, audio_frames(signal), streams):
+        found = recognizer.process(start, end, scores)
+        if found is not None:
+            detections.append(found)
+    return detections
