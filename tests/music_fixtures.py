@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from apps.music.encoding import Note, decode, encode
 
@@ -55,13 +55,10 @@ def train_tiny(work: Path, tunes: int = 80) -> Path:
 
     data = write_midi_folder(work / "midi", tunes)
     out = work / "model"
-    saved = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(work / "cache")
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(work / "cache"))  # the corpus cache stays in the test's folder
         code = main("music", ["train", "--config", "tiny", "--data", str(data), "--runs", str(work / "runs"),
                               "--out", str(out), "--json", *[f"--set={o}" for o in TINY_TRAINING]])
-    finally:
-        os.environ.pop(CACHE_ENV) if saved is None else os.environ.__setitem__(CACHE_ENV, saved)
     assert code == 0
     assert json.loads((out / "config.json").read_text())["app"] == "music"
     return out
