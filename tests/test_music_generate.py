@@ -349,8 +349,11 @@ def test_every_shipped_step_export_keeps_the_nll(name):
     assert exported.shape == sequence_log_probs.shape
     assert abs(exported.mean() / sequence_log_probs.mean() - 1) < 0.02
     # the export's own check over 200 held-out windows, as recorded when it was written
-    record = json.loads((SHIPPED / "metrics.json").read_text())["exports"][name]
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    record = metrics["exports"][name]
     assert record["bytes"] == path.stat().st_size and record["step_agreement"] < record["threshold"] == 0.02
+    check = metrics["generation_check"][name]  # after_export's whole held-out tunes, stepped by the generator
+    assert check["passed"] and abs(check["nll_export"] / check["nll_keras"] - 1) < check["threshold"]
 
 
 def test_runtime_scorer_batches_rows_independently():
