@@ -1,14 +1,17 @@
-"""Tiny melody models for the music tests: synthetic folk-like tunes, trained in seconds."""
+"""Tiny melody models for the music tests: synthetic folk-like tunes, trained in seconds by the app's own
+``train`` (the framework's shared command) from a folder of MIDI files."""
 from __future__ import annotations
 
-import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from apps.music.encoding import Note, encode
+from apps.music.encoding import Note, decode, encode
 
 C_MAJOR = (60, 62, 64, 65, 67, 69, 71, 72)
+TINY_TRAINING = ("epochs=3", "batch_size=8", "learning_rate=0.01")  # learns the walks in 3 short epochs
 
 
 def synthetic_tunes(count: int, seed: int = 0) -> list[np.ndarray]:
@@ -27,19 +30,35 @@ def synthetic_tunes(count: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def tiny_config(**changes):
-    from apps.music.presets import resolve
+    import dataclasses
 
-    config = resolve("tiny", ["epochs=3", "batch_size=8", "learning_rate=0.01"])
-    return dataclasses.replace(config, **changes)
+    from apps.music.presets import PRESETS
+    from suite.config import apply_overrides
+
+    return dataclasses.replace(apply_overrides(PRESETS["tiny"].config, TINY_TRAINING), **changes)
 
 
-def train_tiny(out: Path, **changes) -> Path:
-    """Train the tiny preset on synthetic tunes and write a model directory to ``out``."""
-    from apps.music.train import fit_model, save_trained
+def write_midi_folder(folder: Path, count: int, seed: int = 0) -> Path:
+    """``count`` synthetic tunes as tune-NNN.mid files: a ``--data`` folder."""
+    from apps.music.midi import write_midi
 
-    config = tiny_config(**changes)
-    train, validation, heldout = synthetic_tunes(48, 0), synthetic_tunes(8, 1), synthetic_tunes(8, 2)
-    model, _ = fit_model(config, train, validation, out.parent / f"{out.name}.run", verbose=0)
-    save_trained(out, model, config, "tiny", train, heldout, {"data_dir": None, "limit": None, "tunes": 64},
-                 "tests/music_fixtures.py", out.parent / f"{out.name}.run")
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, tune in enumerate(synthetic_tunes(count, seed)):
+        write_midi(decode(tune), folder / f"tune-{index:03d}.mid")
+    return folder
+
+
+def train_tiny(work: Path, tunes: int = 80) -> Path:
+    """The shared ``train`` with the tiny preset on synthetic MIDI tunes; returns the model directory."""
+    from suite.app import main
+    from suite.app.paths import CACHE_ENV
+
+    data = write_midi_folder(work / "midi", tunes)
+    out = work / "model"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(work / "cache"))  # the corpus cache stays in the test's folder
+        code = main("music", ["train", "--config", "tiny", "--data", str(data), "--runs", str(work / "runs"),
+                              "--out", str(out), "--json", *[f"--set={o}" for o in TINY_TRAINING]])
+    assert code == 0
+    assert json.loads((out / "config.json").read_text())["app"] == "music"
     return out

@@ -6,6 +6,8 @@ from apps.music import corpus, encoding
 from apps.music.encoding import Note
 from apps.music.extract import TuneSource, parse_source
 from apps.music.midi import write_midi
+from suite.app import main
+from suite.app.paths import CACHE_ENV
 from suite.errors import UserError
 
 SUBSET = 12
@@ -13,7 +15,7 @@ SUBSET = 12
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(corpus.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
 
 
 def test_folk_sources_hold_every_bundled_tune():
@@ -106,9 +108,6 @@ def test_midi_folder_errors(tmp_path):
 
 
 def test_prepare_data_command_reports_bad_input_in_one_line(tmp_path, capsys):
-    from apps.music import prepare_data  # noqa: F401  (registers the command)
-    from apps.music.cli import app
-
-    assert app.main(["prepare-data", "--data", str(tmp_path / "missing")]) == 2
+    assert main("music", ["prepare-data", "--data", str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [f"error: {tmp_path / 'missing'}: --data is not a folder"]
-    assert app.main(["prepare-data", "--workers", "0"]) == 2
+    assert main("music", ["prepare-data", "--workers", "0"]) == 2

@@ -1,7 +1,7 @@
-"""Melody models: step/sequence scoring parity, sampling controls, seed determinism, generate options, bad input."""
+"""Melody models: the shared train and export on a tiny model, step/sequence scoring parity, sampling controls,
+seed determinism, generate options, bad input."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -12,16 +12,29 @@ import numpy as np
 import pytest
 
 from apps.music import generation, model as melody_model
-from apps.music.encoding import FIRST_NOTE_ON, NO_EVENT, NOTE_OFF, Note, VOCAB_SIZE, decode, encode
-from apps.music.presets import STEPS_PER_BAR, resolve
+from apps.music.encoding import FIRST_NOTE_ON, NO_EVENT, NOTE_OFF, STEPS_PER_BAR, Note, VOCAB_SIZE, decode, encode
+from suite.app import main, shipped_model_dir
+from suite.app.paths import CACHE_ENV
 from tests.music_fixtures import synthetic_tunes, tiny_config, train_tiny
 
 REPO = Path(__file__).resolve().parents[1]
+SHIPPED = shipped_model_dir("music")
+SHIPPED_STEP_FILES = ("step_dynamic.tflite", "step_int8.tflite", "step_int8.onnx")
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    return train_tiny(tmp_path_factory.mktemp("music") / "tiny")
+def work(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("music")
+
+
+@pytest.fixture(scope="module")
+def model_dir(work) -> Path:
+    """The tiny preset trained by the shared train on synthetic MIDI tunes, exported by the shared export."""
+    model_dir = train_tiny(work)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(work / "cache"))  # the corpus cache train wrote: calibration reads it
+        assert main("music", ["export", "--model", str(model_dir), "--format", "tflite", "--json"]) == 0
+    return model_dir
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +48,7 @@ def scorer(melody):
 
 
 def run_cli(*argv: str) -> int:
-    from apps.music import evaluate, export, generate, train  # noqa: F401  (register commands)
-    from apps.music.cli import app
-
-    return app.main(list(argv))
+    return main("music", list(argv))
 
 
 # ------------------------------------------------------------------ the trained tiny model
@@ -48,10 +58,26 @@ def test_tiny_model_learns_and_beats_uniform(model_dir):
     metrics = json.loads((model_dir / "metrics.json").read_text())
     config = json.loads((model_dir / "config.json").read_text())
     assert config["app"] == "music" and config["task"] == "generation" and config["topology"] == "many_to_many"
+    assert config["preset"] == "tiny" and config["settings"]["epochs"] == 3 and config["settings"]["units"] == 32
+    assert config["command"].startswith("python -m apps.music train --config tiny --data ")
     assert config["model"]["vocab_size"] == VOCAB_SIZE and config["model"]["output_size"] == VOCAB_SIZE
     assert metrics["nll"] < 0.6 * np.log(VOCAB_SIZE)  # uniform guessing: log 39 = 3.66 nats
     assert metrics["accuracy"] > 0.5  # NO_EVENT alone is about half the events of 8ths and quarters
     assert metrics["baseline"]["nll"] > 0 and metrics["baseline"]["order"] == 5
+    assert (model_dir / "history.csv").read_text().count("\n") == 1 + 3  # header + 3 epochs
+
+
+def test_shared_export_writes_the_step_model_and_the_generation_check(model_dir):
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    export = metrics["exports"]["step_int8.tflite"]
+    assert set(metrics["exports"]) == {"step_int8.tflite"}  # music exports only its step model
+    assert export["task"] == "generation" and export["metric"] == "nll" and export["passed"]
+    assert export["bytes"] == (model_dir / "step_int8.tflite").stat().st_size
+    assert export["step_sequences"] > 0 and export["step_agreement"] <= export["threshold"] == 0.02
+    check = metrics["generation_check"]["step_int8.tflite"]
+    assert check["passed"] and check["tunes"] > 0 and check["events"] > check["tunes"]
+    assert check["nll_export"] == pytest.approx(check["nll_keras"], rel=0.02)
+    assert check["relative_increase"] == pytest.approx(check["nll_export"] / check["nll_keras"] - 1, abs=1e-4)
 
 
 def test_stepwise_scoring_equals_sequence_scoring(melody, scorer):
@@ -160,7 +186,7 @@ def test_beam_search_score_is_the_model_log_likelihood(melody, scorer):
 
 def generate_json(model_dir, capsys, *argv) -> list[dict]:
     capsys.readouterr()
-    assert run_cli("generate", "--model", str(model_dir), "--json", *argv) == 0
+    assert run_cli("generate", "--model", str(model_dir), "--json", *argv) == 0  # the exported int8 step model
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
@@ -173,7 +199,7 @@ def read_events(path: Path) -> np.ndarray:
 def test_generate_seed_and_bars(model_dir, tmp_path, capsys):
     first = generate_json(model_dir, capsys, "--out", str(tmp_path / "a.mid"), "--seed", "4", "--bars", "2")
     generate_json(model_dir, capsys, "--out", str(tmp_path / "b.mid"), "--seed", "4", "--bars", "2")
-    assert first[0]["events"] == 2 * STEPS_PER_BAR
+    assert first[0]["events"] == 2 * STEPS_PER_BAR and first[0]["seed"] == 4 and first[0]["backend"] == "tflite"
     assert (tmp_path / "a.mid").read_bytes() == (tmp_path / "b.mid").read_bytes()
     assert len(read_events(tmp_path / "a.mid")) <= 2 * STEPS_PER_BAR  # a final rest is not written to MIDI
 
@@ -255,7 +281,7 @@ def test_generate_bad_input(model_dir, tmp_path, capsys, options, message):
 def test_generate_bad_model_dir_is_one_line(tmp_path, capsys):
     capsys.readouterr()
     assert run_cli("generate", "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "x.mid")) == 2
-    assert "model directory not found" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: no such model directory or file\n"
     assert not (tmp_path / "x.mid").exists()
 
 
@@ -267,25 +293,39 @@ def test_cli_process_exit_code_for_bad_option(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_train_rejects_bad_set(capsys):
-    assert run_cli("train", "--config", "tiny", "--set", "units=zero") == 2
-    assert "units" in capsys.readouterr().err
+def test_train_rejects_bad_set(capsys, tmp_path):
+    assert run_cli("train", "--config", "tiny", "--set", "units=zero", "--runs", str(tmp_path)) == 2
+    assert capsys.readouterr().err == "error: --set: bad value 'zero' for config key 'units': expected int\n"
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_evaluate_scores_the_model(model_dir, melody):
-    tunes = synthetic_tunes(8, 2)
-    scores = melody_model.evaluate_sequences(melody, tunes)
+def test_evaluate_scores_the_model(model_dir, work, capsys, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, str(work / "cache"))
+    monkeypatch.chdir(work)
+    before = sorted(work.iterdir())
+    capsys.readouterr()
+    assert run_cli("evaluate", "--model", str(model_dir), "--json") == 0
+    record = json.loads(capsys.readouterr().out)
     metrics = json.loads((model_dir / "metrics.json").read_text())
-    assert scores["nll"] == pytest.approx(metrics["nll"], rel=1e-6)
-    assert scores["events"] == sum(len(t) - 1 for t in tunes)
+    assert record["split"] == "test" and record["events"] == metrics["events"]
+    assert record["nll"] == pytest.approx(metrics["nll"], rel=1e-6)  # the train hook's held-out figure, again
+    assert record["baseline_nll"] == pytest.approx(metrics["baseline"]["nll"], rel=1e-9)
+    assert sorted(work.iterdir()) == before  # nothing written into the working directory
 
 
 # ------------------------------------------------------------------ the shipped exported step model
 
 
+def open_shipped(file: str | None = None) -> melody_model.MelodyModel:
+    from suite.app.models import resolve_model
+
+    return melody_model.open_model(resolve_model("music", SHIPPED / file if file else SHIPPED, melody_model.STEP_FILE))
+
+
 def test_shipped_step_export_matches_keras_sequence_model():
-    shipped = melody_model.load_for_generation()
-    assert shipped.model is None and shipped.step_file is not None  # generation needs no Keras
+    assert open_shipped().step_file == SHIPPED / "step_int8.tflite"  # the default: the full-int8 file, no Keras
+    shipped = open_shipped("step_dynamic.tflite")  # int8 weights, float activations: close per event
+    assert shipped.model is None
     keras_melody = melody_model.load()
     tune = synthetic_tunes(1, seed=3)[0][:80]
     sequence_log_probs, _ = melody_model.target_log_probs(keras_melody, [tune])
@@ -297,11 +337,11 @@ def test_shipped_step_export_matches_keras_sequence_model():
     assert abs(exported.mean() - sequence_log_probs.mean()) < 0.02 * abs(sequence_log_probs.mean())
 
 
-@pytest.mark.parametrize("name", melody_model.STEP_EXPORTS)
+@pytest.mark.parametrize("name", SHIPPED_STEP_FILES)
 def test_every_shipped_step_export_keeps_the_nll(name):
     """Full int8 included: each shipped step file, carrying its own state, keeps the mean NLL within 2%."""
-    path = melody_model.SHIPPED_MODEL_DIR / name
-    shipped = dataclasses.replace(melody_model.load_for_generation(), step_file=path)
+    path = SHIPPED / name
+    shipped = open_shipped(name)
     tunes = synthetic_tunes(8, seed=3)
     sequence_log_probs, _ = melody_model.target_log_probs(melody_model.load(), tunes)
     scorer = generation.make_scorer(shipped)
@@ -309,27 +349,18 @@ def test_every_shipped_step_export_keeps_the_nll(name):
     assert exported.shape == sequence_log_probs.shape
     assert abs(exported.mean() / sequence_log_probs.mean() - 1) < 0.02
     # the export's own check over 200 held-out windows, as recorded when it was written
-    record = json.loads((melody_model.SHIPPED_MODEL_DIR / "metrics.json").read_text())["exports"][name]
-    assert record["bytes"] == path.stat().st_size and record["step_agreement"] < 0.02
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    record = metrics["exports"][name]
+    assert record["bytes"] == path.stat().st_size and record["step_agreement"] < record["threshold"] == 0.02
+    check = metrics["generation_check"][name]  # after_export's whole held-out tunes, stepped by the generator
+    assert check["passed"] and abs(check["nll_export"] / check["nll_keras"] - 1) < check["threshold"]
 
 
 def test_runtime_scorer_batches_rows_independently():
-    shipped = melody_model.load_for_generation()
+    shipped = open_shipped()
     scorer = generation.make_scorer(shipped)
     together = generation.sample(shipped, 32, count=3, seed=5, scorer=scorer)
     first_alone, _ = scorer.start(together[:1, :10])
     all_rows, _ = scorer.start(together[:, :10])
     assert together.shape == (3, 32)
     np.testing.assert_allclose(all_rows[0], first_alone[0], atol=1e-6)
-
-
-def test_generate_with_shipped_model_does_not_import_tensorflow(tmp_path):
-    out = tmp_path / "melody.mid"
-    code = ("import runpy, sys\n"
-            f"sys.argv = ['apps.music', 'generate', '--out', {str(out)!r}, '--seed', '3']\n"
-            "try:\n    runpy.run_module('apps.music', run_name='__main__')\nexcept SystemExit as done:\n"
-            "    assert done.code == 0, done.code\n"
-            "assert 'tensorflow' not in sys.modules, 'generate imported TensorFlow'\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert out.stat().st_size > 0 and "notes" in result.stdout

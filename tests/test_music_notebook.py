@@ -1,24 +1,31 @@
-"""notebooks/music.ipynb runs end to end at small sizes (RNN_SUITE_SMALL=1: 40 tunes, 1 epoch)."""
+"""notebooks/music.ipynb runs end to end at small sizes (RNN_SUITE_SMALL=1: 40 tunes, 1 epoch) and is saved
+with the outputs of that run."""
 from __future__ import annotations
 
-import os
+import json
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from tests.notebooks import execute_notebook
 
 REPO = Path(__file__).resolve().parents[1]
-TIMEOUT_S = 240  # per cell; the whole notebook takes about 30 s of CPU
+
+
+def test_music_notebook_is_saved_with_its_outputs():
+    notebook = nbformat.read(REPO / "notebooks" / "music.ipynb", as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.get("execution_count") for cell in code)  # every cell was run, in order
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    printed = "".join(output.get("text", "") for cell in code for output in cell.get("outputs", []))
+    assert "model NLL" in printed and "5-gram" in printed
 
 
 def test_music_notebook_executes(tmp_path, monkeypatch):
-    monkeypatch.setenv("RNN_SUITE_SMALL", "1")
     monkeypatch.setenv("RNN_SUITE_CACHE", str(tmp_path / "cache"))  # parses its 40 tunes afresh
-    notebook = nbformat.read(REPO / "notebooks" / "music.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
-                   resources={"metadata": {"path": str(REPO)}}).execute()
-    outputs = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                      for output in cell.get("outputs", []))
-    assert "model NLL" in outputs and "5-gram" in outputs
-    assert "76 events," in outputs  # three quarter notes (12 steps) plus 4 bars of 16 steps
+    printed, images = execute_notebook("music.ipynb", monkeypatch)
+    assert "model NLL" in printed and "5-gram" in printed
+    generated = next(json.loads(line) for line in printed.splitlines() if line.startswith('{"midi"'))
+    assert (generated["events"], generated["primer_events"], generated["seed"]) == (12 + 4 * 16, 12, 1)
+    assert images == 2  # the training curve and the piano roll
     assert list((tmp_path / "cache" / "music").glob("folk-limit40-*.npz"))

@@ -1,4 +1,5 @@
-"""Calibration and held-out data for exporting melody models (``export`` finds it by app name).
+"""Calibration and held-out data for exporting melody models (``export`` finds it by app name), and
+the app's own check of the exported step files (``after_export``).
 
 Windows of ``window`` events from the model's own corpus: the cached corpus when it exists, else
 a small deterministic subset of the folk tunes parsed now (FRESH_MACHINE_TUNES, a few seconds), so
@@ -7,12 +8,21 @@ targets are the next events.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
 from export.calibration import register_dataset
+from suite.errors import UserError
 
 FRESH_MACHINE_TUNES = 100
 SPLITS = {"calibration": "train", "train": "train", "heldout": "test"}
+# Held-out tunes stepped whole through each exported step file the way `generate` runs it (its own
+# state carried from the first event), against the Keras sequence model on the same tunes.
+GENERATION_CHECK_TUNES = 32
+# The export task's generation gate (export/report.py MAX_RELATIVE_NLL_INCREASE): NLL may rise 2%.
+MAX_RELATIVE_NLL_INCREASE = 0.02
 
 
 def corpus_tunes(config: dict, split: str) -> list[np.ndarray]:
@@ -33,14 +43,48 @@ def corpus_tunes(config: dict, split: str) -> list[np.ndarray]:
 @register_dataset("music")
 def music_dataset(config: dict, split: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     """(inputs (count, window[, features]), next events (count, window)) from ``split``'s tunes."""
-    from apps.music.dataset import windows
-    from apps.music.model import model_inputs
-    from apps.music.presets import from_saved
+    from apps.music.data import windows
+    from apps.music.model import model_inputs, settings_of
 
-    music = from_saved(config["music"], config["train"])
+    music = settings_of(config, Path("config.json"))
+    if not music.streamable:  # export converts the step model, which causal attention does not have
+        raise UserError("an attention model is not streamable, so it has no step model to export "
+                        "(generate with --backend keras)")
     rows, weights, _ = windows(corpus_tunes(config, SPLITS.get(split, "test")), music.window)
     complete = rows[weights.min(axis=1) > 0]  # whole windows only: no padding in calibration data
     rows = complete if len(complete) else rows
     chosen = np.random.default_rng(0).permutation(len(rows))[:count]
     rows = rows[np.sort(chosen)]
     return model_inputs(music, rows[:, :-1]), rows[:, 1:].astype(np.int64)
+
+
+def after_export(model_dir: Path, exports: dict[str, dict]) -> dict[str, Any]:
+    """metrics.json ``generation_check[<file>]``: held-out NLL of whole tunes stepped through each
+    exported step file by the generator's own scorer, next to the Keras sequence model's."""
+    from apps.music import model as melody_model
+    from suite.modeldir import read_metrics
+
+    keras_melody = melody_model.load(model_dir)
+    heldout = corpus_tunes(keras_melody.config, SPLITS["heldout"])
+    tunes = [tune for tune in heldout if len(tune) > 1][:GENERATION_CHECK_TUNES]
+    keras_log_probs, _ = melody_model.target_log_probs(keras_melody, tunes)
+    checks = dict(read_metrics(model_dir).get("generation_check", {}))
+    for name, summary in exports.items():
+        if "metric" in summary:  # a file that failed to convert has nothing to step through
+            checks[name] = stepped_check(keras_melody, Path(model_dir) / name, tunes, keras_log_probs)
+    return {"generation_check": checks}
+
+
+def stepped_check(keras_melody: Any, step_file: Path, tunes: list[np.ndarray],
+                  keras_log_probs: np.ndarray) -> dict[str, Any]:
+    from apps.music.generation import make_scorer, stepwise_log_probs
+    from apps.music.model import MelodyModel
+
+    exported = MelodyModel(None, keras_melody.config, keras_melody.music, step_file=step_file)
+    scorer = make_scorer(exported)
+    log_probs = np.concatenate([stepwise_log_probs(exported, tune, scorer) for tune in tunes])
+    keras_nll, export_nll = float(-keras_log_probs.mean()), float(-log_probs.mean())
+    increase = export_nll / keras_nll - 1.0
+    return {"tunes": len(tunes), "events": int(log_probs.size), "nll_keras": round(keras_nll, 5),
+            "nll_export": round(export_nll, 5), "relative_increase": round(increase, 5),
+            "threshold": MAX_RELATIVE_NLL_INCREASE, "passed": bool(increase <= MAX_RELATIVE_NLL_INCREASE)}

@@ -22,13 +22,13 @@ import numpy as np
 from apps.music import encoding
 # parse_source lives in extract, which imports no TensorFlow: spawned workers start fast.
 from apps.music.extract import TuneSource, parse_source
+from suite.app.paths import cache_dir
 from suite.atomic import atomic_path
 from suite.cli import progress
 from suite.errors import UserError
 
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth")
 MIDI_SUFFIXES = (".mid", ".midi")
-CACHE_ENV = "RNN_SUITE_CACHE"
 CACHE_FORMAT = 2  # bump when the cache layout or the extraction rules change
 SPLITS = ("train", "validation", "test")
 SPLIT_SHARES = (0.8, 0.1, 0.1)  # of tunes, by a hash of the tune id
@@ -197,13 +197,6 @@ def collect(results: Iterable[tuple[str, np.ndarray | None, str | None]]) -> Mel
 # ---------------------------------------------------------------- cache
 
 
-def cache_dir() -> Path:
-    """$RNN_SUITE_CACHE/music, else ~/.cache/rnn-suite/music."""
-    base = os.environ.get(CACHE_ENV)
-    root = Path(base) if base else Path.home() / ".cache" / "rnn-suite"
-    return root / "music"
-
-
 def cache_key(sources: Sequence[TuneSource], data_dir: str | os.PathLike | None) -> str:
     """A hash of everything the cached events depend on."""
     digest = hashlib.sha1()
@@ -222,7 +215,7 @@ def cache_key(sources: Sequence[TuneSource], data_dir: str | os.PathLike | None)
 def cache_path(sources: Sequence[TuneSource], data_dir: str | os.PathLike | None, limit: int | None) -> Path:
     name = "folk" if data_dir is None else f"midi-{Path(data_dir).resolve().name}"
     suffix = f"-limit{limit}" if limit is not None else ""
-    return cache_dir() / f"{name}{suffix}-{cache_key(sources, data_dir)}.npz"
+    return cache_dir("music") / f"{name}{suffix}-{cache_key(sources, data_dir)}.npz"
 
 
 def save_dataset(dataset: MelodyDataset, path: Path) -> None:

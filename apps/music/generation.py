@@ -111,7 +111,7 @@ class StepScorer(StatefulScorer):
     def __init__(self, melody: MelodyModel) -> None:
         from suite.streaming import compiled_step, step_model
 
-        super().__init__(melody.setting("lookback"))
+        super().__init__(melody.music.lookback)
         self.step = step_model(melody.model)
         self.run = compiled_step(self.step)
 
@@ -133,8 +133,12 @@ class RuntimeScorer(StatefulScorer):
 
     def __init__(self, path: str | Path, lookback: bool) -> None:
         super().__init__(lookback)
+        from export.runtime import Runtime
+        from suite.quiet import native_quiet
+
         self.path = Path(path)
-        self.runtime = device_runtime().Runtime(str(path))
+        with native_quiet():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line
+            self.runtime = Runtime(str(path))
 
     def initial_states(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((batch,) + tuple(d or 1 for d in shape[1:]), np.float32)
@@ -146,23 +150,6 @@ class RuntimeScorer(StatefulScorer):
         return probabilities, list(outputs[1:])
 
 
-def device_runtime():
-    """``export/runtime.py`` as a standalone module: it imports only numpy and the runtimes, whereas
-    importing it through the ``export`` package would load TensorFlow (seconds) first."""
-    import importlib.util
-    import sys
-
-    name = "rnn_suite_device_runtime"
-    if name not in sys.modules:
-        package = importlib.util.find_spec("export")  # finds the package without running its __init__
-        location = Path(package.submodule_search_locations[0]) / "runtime.py"
-        spec = importlib.util.spec_from_file_location(name, location)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 class WindowScorer:
     """P(next event) from the sequence model over the last ``attention_window`` events (not streamable)."""
 
@@ -170,7 +157,7 @@ class WindowScorer:
         from suite.keras import tf
 
         self.music = melody.music
-        self.window = melody.setting("attention_window")
+        self.window = melody.music.attention_window
         self.predict = tf.function(lambda x: melody.model(x, training=False), reduce_retracing=True)
 
     def _next(self, histories: np.ndarray) -> np.ndarray:
@@ -193,7 +180,7 @@ class WindowScorer:
 def make_scorer(melody: MelodyModel) -> Any:
     """The exported step model when the melody has one, else the compiled Keras step (or window)."""
     if melody.step_file is not None:
-        return RuntimeScorer(melody.step_file, melody.setting("lookback"))
+        return RuntimeScorer(melody.step_file, melody.music.lookback)
     return StepScorer(melody) if melody.streamable else WindowScorer(melody)
 
 

@@ -53,9 +53,9 @@ def read_midi_melody(path: str | os.PathLike, min_notes: int = 1) -> list[Note]:
     """
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: primer file not found")
+        raise UserError(f"{path}: MIDI file not found")
     if path.stat().st_size == 0:
-        raise UserError(f"{path}: primer file is empty")
+        raise UserError(f"{path}: MIDI file is empty")
     from music21 import converter
 
     try:
@@ -67,7 +67,7 @@ def read_midi_melody(path: str | os.PathLike, min_notes: int = 1) -> list[Note]:
     except ExtractionError as error:
         raise UserError(f"{path}: no usable melody ({error})") from None
     if reduced:
-        print(f"warning: {path}: primer is polyphonic; using its top line ({len(notes)} notes)", file=sys.stderr)
+        print(f"warning: {path}: polyphonic; using its top line ({len(notes)} notes)", file=sys.stderr)
     return notes
 
 

@@ -1,7 +1,8 @@
 """A trained melody model: building, loading, model inputs, and scoring whole tunes.
 
-``load_for_generation`` reads only config.json and the exported step model when the model directory
-has one (no TensorFlow import: ``generate`` starts in about a second); ``load`` reads the Keras model.
+``open_model(resolve_model(...))`` gives what inference runs: by default the exported step model
+(``step_int8.tflite``) with the settings from config.json, no TensorFlow imported (``generate``
+starts in well under a second); ``load`` reads the Keras model (``--backend keras``, evaluation).
 Scoring follows the n-gram baseline's convention (``apps/music/ngram.py``): the targets are
 ``events[1:]`` of each tune, each predicted from all the events before it.
 """
@@ -14,41 +15,54 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:  # presets imports suite.training, hence TensorFlow: only the Keras paths need it
-    from apps.music.presets import MusicConfig
+from apps.music.presets import MusicConfig, from_saved
+from suite.errors import UserError
 
-SHIPPED_MODEL_DIR = Path(__file__).resolve().parents[2] / "saved_models" / "music"
+if TYPE_CHECKING:
+    from suite.app.models import ModelRef
+
+APP = "music"
+# The exported file inference runs by default: the full-int8 step model (one event + state in,
+# P(next event) + state out), what a phone or a Raspberry Pi runs. ``--model DIR/step_dynamic.tflite``
+# picks the int8-weight file instead.
+STEP_FILE = "step_int8"
 SCORE_BATCH = 32  # tunes per forward pass when scoring
-# Exported step models that generation runs, best first: all three pass the export parity check;
-# the dynamic-range file (int8 weights, float LSTM kernel) is the fastest on x86 CPUs.
-STEP_EXPORTS = ("step_dynamic.tflite", "step_int8.tflite", "step_int8.onnx")
 
 
 @dataclass
 class MelodyModel:
-    """The sequence model, its config.json, and the preset it was trained with."""
+    """The Keras sequence model (or None), config.json, the preset's settings, and an exported step file."""
 
     model: Any  # the Keras sequence model; None when generating from an exported step model
     config: dict
-    music: "MusicConfig | None"  # None with model None: the settings are read from config.json
+    music: MusicConfig
     step_file: Path | None = None  # an exported step model (.tflite/.onnx) to generate with
+    source: Path | None = None  # the model directory or file it was opened from
 
     @property
     def first_event_probabilities(self) -> np.ndarray:
         return np.asarray(self.config["first_event_probabilities"], np.float64)
 
-    def setting(self, key: str) -> Any:
-        """A preset value (``lookback``, ``attention``, ``attention_window``...), with or without Keras."""
-        if self.music is not None:
-            return getattr(self.music, key)
-        return self.config["music"][key]
-
     @property
     def streamable(self) -> bool:
-        return not self.setting("attention")
+        return self.music.streamable
+
+    @property
+    def name(self) -> str:
+        """How plots and messages name the model: its folder (or file) and preset."""
+        where = self.source.name if self.source is not None else "music model"
+        return f"{where} ({self.config.get('preset', '?')} preset)"
 
 
-def build(config: "MusicConfig"):
+def settings_of(config: dict, where: Path) -> MusicConfig:
+    """The preset settings recorded in config.json; one line when they are missing or stale."""
+    try:
+        return from_saved(config["settings"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise UserError(f"{where}: config.json has no usable music settings ({error})") from None
+
+
+def build(config: MusicConfig):
     """The Keras sequence model of a preset, built by the suite."""
     from apps.music import presets
     from suite import build_model
@@ -57,48 +71,26 @@ def build(config: "MusicConfig"):
 
 
 def load(model_dir: str | os.PathLike | None = None) -> MelodyModel:
-    """Load a model directory (default: the shipped ``saved_models/music``); UserError if it is not one."""
-    from apps.music import presets
+    """The Keras model of a model directory (default: the shipped one); UserError if it is not a music model."""
+    from suite.app.models import resolve_model
+    from suite.app.paths import shipped_model_dir
+
+    return open_model(resolve_model(APP, model_dir or shipped_model_dir(APP), STEP_FILE, backend="keras"))
+
+
+def open_model(ref: "ModelRef") -> MelodyModel:
+    """The model ``--model``/``--backend`` resolved to: an exported step file, or the Keras model."""
+    if not ref.config:
+        raise UserError(f"{ref.path}: no config.json beside it (generation needs the model's settings)")
+    settings = settings_of(ref.config, ref.model_dir or ref.path)
+    if ref.backend != "keras":
+        if not settings.streamable:
+            raise UserError(f"{ref.path}: an attention model has no step model; use --backend keras")
+        return MelodyModel(None, ref.config, settings, step_file=ref.path, source=ref.path)
     from suite.modeldir import load_model_dir
 
-    path = checked_model_dir(model_dir)
-    model, config = load_model_dir(path)
-    check_app(path, config)
-    return MelodyModel(model, config, presets.from_saved(config["music"], config["train"]))
-
-
-def checked_model_dir(model_dir: str | os.PathLike | None) -> Path:
-    from suite.errors import UserError
-
-    path = Path(model_dir) if model_dir is not None else SHIPPED_MODEL_DIR
-    if not path.is_dir():
-        raise UserError(f"{path}: model directory not found (train one with `python -m apps.music train`)")
-    return path
-
-
-def check_app(path: Path, config: dict) -> None:
-    from suite.errors import UserError
-
-    if config.get("app") != "music":
-        raise UserError(f"{path}: not a music model (config.json app is {config.get('app')!r})")
-
-
-def load_for_generation(model_dir: str | os.PathLike | None = None) -> MelodyModel:
-    """The model directory's exported step model when it has one (no TensorFlow), else ``load``."""
-    import json
-
-    from suite.errors import UserError
-
-    path = checked_model_dir(model_dir)
-    try:
-        config = json.loads((path / "config.json").read_text())
-    except (OSError, ValueError) as error:
-        raise UserError(f"{path}/config.json: not readable ({type(error).__name__})") from None
-    check_app(path, config)
-    exported = [path / name for name in STEP_EXPORTS if (path / name).is_file()]
-    if not exported or config.get("music", {}).get("attention"):
-        return load(path)
-    return MelodyModel(None, config, None, step_file=exported[0])
+    model, _ = load_model_dir(ref.model_dir)
+    return MelodyModel(model, ref.config, settings, source=ref.model_dir)
 
 
 def model_inputs(config: "MusicConfig", histories: np.ndarray) -> np.ndarray:

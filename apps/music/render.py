@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from apps.music.encoding import STEPS_PER_QUARTER, Note
+from apps.music.encoding import STEPS_PER_BAR, STEPS_PER_QUARTER, Note
 from apps.music.midi import DEFAULT_QPM, write_midi
 from suite.atomic import atomic_path
 
@@ -84,28 +84,49 @@ def render_wav(notes: Sequence[Note], path: str | os.PathLike, qpm: float = DEFA
     return "numpy"
 
 
-def render_piano_roll(notes: Sequence[Note], path: str | os.PathLike, title: str = "") -> None:
-    """A piano-roll PNG: one bar per note, time in quarter notes, C's labelled on the pitch axis."""
+PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def pitch_name(pitch: int) -> str:
+    """MIDI 60 -> 'C4' (scientific pitch notation)."""
+    return f"{PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def render_piano_roll(notes: Sequence[Note], path: str | os.PathLike, title: str, primer_steps: int = 0,
+                      qpm: float = DEFAULT_QPM) -> None:
+    """A piano-roll PNG: one bar per note, time in bars (seconds on top at ``qpm``), pitch names,
+    bar lines, and the primer's notes and span marked apart from the generated ones."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(10, 4), dpi=100)
-    for pitch, start, end in notes:
-        axes.broken_barh([(start / STEPS_PER_QUARTER, (end - start) / STEPS_PER_QUARTER)], (pitch - 0.4, 0.8),
-                         facecolors="tab:blue", edgecolors="white", linewidth=1)  # edges split repeats
+    for kind, color in (("primer", "tab:orange"), ("generated", "tab:blue")):
+        spans = [note for note in notes if (note.start < primer_steps) == (kind == "primer")]
+        for pitch, start, end in spans:  # white edges split repeated notes
+            axes.broken_barh([(start / STEPS_PER_BAR, (end - start) / STEPS_PER_BAR)], (pitch - 0.4, 0.8),
+                             facecolors=color, edgecolors="white", linewidth=1)
+        if spans:
+            axes.plot([], [], color=color, linewidth=6, label=f"{kind} notes ({len(spans)})")
+    bars = max((note.end for note in notes), default=STEPS_PER_BAR) / STEPS_PER_BAR
+    for bar in range(1, int(np.ceil(bars)) + 1):
+        axes.axvline(bar, color="grey", linewidth=0.6, alpha=0.6, label="bar line" if bar == 1 else None)
+    if primer_steps:
+        axes.axvspan(0, primer_steps / STEPS_PER_BAR, color="tab:orange", alpha=0.1, label="primer")
     pitches = [note.pitch for note in notes] or [60]
-    low, high = min(pitches) - 2, max(pitches) + 2
-    c_pitches = [pitch for pitch in range(low, high + 1) if pitch % 12 == 0]
-    axes.set_yticks(c_pitches, [f"C{pitch // 12 - 1}" for pitch in c_pitches])
-    axes.set_ylim(low, high)
-    axes.set_xlim(0, max((note.end for note in notes), default=STEPS_PER_QUARTER) / STEPS_PER_QUARTER)
-    axes.set_xlabel("quarter notes")
+    low, high = min(pitches) - 1, max(pitches) + 1
+    ticks = range(low, high + 1, 1 if high - low <= 24 else 2)  # every semitone named when it fits
+    axes.set_yticks(list(ticks), [pitch_name(pitch) for pitch in ticks], fontsize=7)
+    axes.set_ylim(low - 0.5, high + 0.5)
+    axes.set_xlim(0, bars)
+    axes.set_xlabel("time (bars of 4/4)")
     axes.set_ylabel("pitch")
-    axes.grid(axis="x", alpha=0.3)
-    if title:
-        axes.set_title(title)
+    seconds_per_bar = step_seconds(qpm) * STEPS_PER_BAR
+    top = axes.secondary_xaxis("top", functions=(lambda b: b * seconds_per_bar, lambda s: s / seconds_per_bar))
+    top.set_xlabel(f"time (seconds at {qpm:g} quarter notes per minute)")
+    axes.legend(loc="upper right", fontsize=7, framealpha=0.8)
+    axes.set_title(title, fontsize=10)
     figure.tight_layout()
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png")

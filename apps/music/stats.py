@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from apps.music.encoding import STEPS_PER_QUARTER, Note
+from apps.music.encoding import STEPS_PER_BAR, STEPS_PER_QUARTER, Note, decode
 
 DURATION_BINS = 16  # durations of 1..16 steps (up to a whole note) get a bin each; longer share the last
 STUCK_NOTE_STEPS = 16 * STEPS_PER_QUARTER  # four 4/4 bars of one note: a stuck note, not a melody
@@ -89,3 +89,33 @@ def format_comparison(corpus: dict, generated: dict) -> str:
     tv = total_variation(corpus["duration_histogram"], generated["duration_histogram"])
     lines.append(f"{'duration distribution TV dist.':30} {tv:>21.3f}")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ generated melodies vs the corpus
+SAMPLE_BARS = 8  # what `generate` writes by default; corpus tunes have a median of ~160 events (10 bars)
+KEY_SAMPLE = 200  # melodies whose key music21 analyses (about 20 ms each)
+SAMPLE_SEED = 0
+
+
+def generated_notes(melody, count: int, temperature: float, top_k: int | None = None) -> list[list[Note]]:
+    """Notes of ``count`` sampled melodies of SAMPLE_BARS bars (one batch, fixed seed)."""
+    from apps.music.generation import sample
+
+    events = sample(melody, SAMPLE_BARS * STEPS_PER_BAR, count=count, temperature=temperature, top_k=top_k,
+                    seed=SAMPLE_SEED)
+    return [decode(row) for row in events]
+
+
+def corpus_excerpts(tunes: Sequence[np.ndarray], events: int | None = None) -> list[np.ndarray]:
+    """The first ``events`` events of each tune (default SAMPLE_BARS bars; shorter tunes whole): measured
+    like generated melodies. Whole tunes would give longer melodies (a wider pitch range, a steadier key
+    estimate) than the 8-bar samples they are compared with."""
+    events = SAMPLE_BARS * STEPS_PER_BAR if events is None else events
+    return [tune[:events] for tune in tunes]
+
+
+def statistics_record(corpus_tunes: Sequence[np.ndarray], generated: Sequence[Sequence[Note]]) -> dict:
+    """Statistics of the corpus excerpts and of the generated melodies, and their differences."""
+    corpus_stats = melody_statistics([decode(events) for events in corpus_excerpts(corpus_tunes)], key_sample=KEY_SAMPLE)
+    generated_stats = melody_statistics(generated, key_sample=KEY_SAMPLE)
+    return {"corpus": corpus_stats, "generated": generated_stats, "difference": compare(corpus_stats, generated_stats)}

@@ -20,11 +20,12 @@ SHUFFLE_BUFFER = 4096
 
 
 def load_corpus(data_dir: str | None, limit: int | None, show_progress: bool = True) -> MelodyDataset:
-    """The cached corpus (parsed on first use); prints the cache path on stderr."""
+    """The cached corpus (parsed on first use); with ``show_progress``, the cache path on stderr."""
     import sys
 
     dataset, path, cached = prepare(data_dir, limit=limit, show_progress=show_progress)
-    print(f"corpus cache: {path}{'' if cached else ' (parsed now)'}", file=sys.stderr)
+    if show_progress:
+        print(f"corpus cache: {path}{'' if cached else ' (parsed now)'}", file=sys.stderr)
     return dataset
 
 

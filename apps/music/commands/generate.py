@@ -1,0 +1,162 @@
+"""``generate``: write melodies as MIDI (and optionally WAV and a piano-roll PNG) from a trained model.
+
+The melody is the primer (if any) followed by ``--bars`` bars of generated 16th-note events. With
+``--count N`` the files are FILE-1.mid ... FILE-N.mid. Every option is checked before any model is
+loaded, and every file is written atomically: a bad option writes nothing. By default the shipped
+model's exported int8 step model runs through ``export.runtime``: TensorFlow is never imported.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from suite.app import cli_of
+from suite.cli import add_json_option, emit, progress
+from suite.errors import UserError
+
+app = cli_of(__name__)
+MAX_BARS = 1024  # far beyond any tune; a typo like --bars 80000 should not run for hours
+MAX_COUNT = 1000
+MIDI_SUFFIXES = (".mid", ".midi")
+SEED_RANGE = 2**31  # seeds drawn when --seed is not given: small enough to type back
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model and --backend, as every music inference command takes them."""
+    from suite.app.models import BACKENDS
+
+    parser.add_argument("--model", default=None, metavar="PATH",
+                        help="model directory or exported step file (default: the shipped model)")
+    parser.add_argument("--backend", default=None, choices=BACKENDS,
+                        help="tflite (default) or onnx: the exported int8 step model; keras: for comparison")
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, metavar="FILE.mid", help="MIDI file to write")
+    primer = parser.add_mutually_exclusive_group()
+    primer.add_argument("--primer", metavar="FILE.mid", help="continue this melody (a polyphonic file gives its top line)")
+    primer.add_argument("--primer-notes", metavar="NOTES", help='continue these notes, e.g. "C4 E4 G4" (quarter notes)')
+    parser.add_argument("--bars", type=int, default=8, help="bars of 16 sixteenth notes to generate (default 8)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="< 1 safer, > 1 wilder (default 1.0)")
+    parser.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest events")
+    parser.add_argument("--beam", type=int, default=None, metavar="N", help="beam search with N beams (melody_rnn style)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the same seed gives the same melody (default: a fresh seed, printed)")
+    parser.add_argument("--qpm", type=float, default=120.0, help="tempo in quarter notes per minute (default 120)")
+    parser.add_argument("--count", type=int, default=1, metavar="N", help="how many melodies (default 1)")
+    parser.add_argument("--wav", action="store_true", help="also write FILE.wav")
+    parser.add_argument("--png", action="store_true", help="also write a piano roll FILE.png")
+    add_model_options(parser)
+    add_json_option(parser)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """UserError for an impossible option, before anything is loaded or written."""
+    import math
+
+    from suite.app.models import check_output_file
+
+    if not 1 <= args.bars <= MAX_BARS:
+        raise UserError(f"--bars {args.bars}: must be between 1 and {MAX_BARS}")
+    if not args.temperature > 0 or not math.isfinite(args.temperature):
+        raise UserError(f"--temperature {args.temperature}: must be a positive number")
+    if args.top_k is not None and args.top_k < 1:
+        raise UserError(f"--top-k {args.top_k}: must be at least 1")
+    if args.beam is not None and args.beam < 1:
+        raise UserError(f"--beam {args.beam}: must be at least 1")
+    if not args.qpm > 0 or not math.isfinite(args.qpm):
+        raise UserError(f"--qpm {args.qpm}: must be a positive number")
+    if not 1 <= args.count <= MAX_COUNT:
+        raise UserError(f"--count {args.count}: must be between 1 and {MAX_COUNT}")
+    check_output_file(args.out, MIDI_SUFFIXES)
+    if not Path(args.out).resolve().parent.is_dir():
+        raise UserError(f"{args.out}: folder {Path(args.out).parent} does not exist")
+
+
+def read_primer(args: argparse.Namespace) -> Any:
+    """The primer's events, or None."""
+    import numpy as np
+
+    from apps.music.encoding import encode
+    from apps.music.midi import parse_primer_notes, read_midi_melody
+
+    if args.primer:
+        return encode(read_midi_melody(args.primer)).astype(np.int64)
+    if args.primer_notes is not None:
+        return encode(parse_primer_notes(args.primer_notes)).astype(np.int64)
+    return None
+
+
+def open_melody(args: argparse.Namespace) -> Any:
+    """The model ``--model``/``--backend`` name (default: the shipped exported int8 step model)."""
+    from apps.music.model import APP, STEP_FILE, open_model
+    from suite.app.models import resolve_model
+    from suite.app.paths import shipped_model_dir
+
+    return open_model(resolve_model(APP, args.model or shipped_model_dir(APP), STEP_FILE, args.backend))
+
+
+def output_paths(out: str, count: int) -> list[Path]:
+    path = Path(out)
+    if count == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{index}{path.suffix}") for index in range(1, count + 1)]
+
+
+def generate_events(melody: Any, primer: Any, args: argparse.Namespace, seed: int) -> list:
+    """One event sequence per requested melody."""
+    from apps.music.encoding import STEPS_PER_BAR
+    from apps.music.generation import beam_search, make_scorer, sample
+
+    steps = args.bars * STEPS_PER_BAR
+    scorer = make_scorer(melody)
+    if args.beam:
+        return [beam_search(melody, steps, args.beam, primer, args.temperature, args.top_k, seed + index, scorer)[0]
+                for index in range(args.count)]
+    return list(sample(melody, steps, primer, args.count, args.temperature, args.top_k, seed, scorer))
+
+
+def write_melody(path: Path, events: Any, primer_events: int, melody: Any, seed: int,
+                 args: argparse.Namespace) -> dict[str, Any]:
+    """MIDI (and WAV, PNG) of one melody; the record printed for it."""
+    from apps.music.encoding import STEPS_PER_QUARTER, decode
+    from apps.music.midi import write_midi
+    from apps.music.render import render_piano_roll, render_wav
+
+    notes = decode(events)
+    write_midi(notes, path, qpm=args.qpm)
+    record = {"midi": str(path), "notes": len(notes), "events": len(events), "primer_events": primer_events,
+              "seconds": round(len(events) * 60.0 / args.qpm / STEPS_PER_QUARTER, 2), "seed": seed,
+              "backend": "keras" if melody.step_file is None else melody.step_file.suffix[1:],
+              "model": str(melody.source)}
+    if args.wav:
+        record["wav"] = str(path.with_suffix(".wav"))
+        record["wav_renderer"] = render_wav(notes, record["wav"], qpm=args.qpm)
+    if args.png:
+        record["png"] = str(path.with_suffix(".png"))
+        render_piano_roll(notes, record["png"], title=f"{path.name}: generated by {melody.name}, seed {seed}",
+                          primer_steps=primer_events, qpm=args.qpm)
+    return record
+
+
+@app.command("generate", "generate melodies (MIDI, optional WAV and piano roll) from the shipped or a trained model",
+             arguments)
+def generate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    check_options(args)
+    primer = read_primer(args)
+    melody = open_melody(args)
+    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % SEED_RANGE)
+    primer_events = 0 if primer is None else len(primer)
+    melodies = zip(output_paths(args.out, args.count), generate_events(melody, primer, args, seed))
+    show = args.count > 1 and not args.json
+    for path, events in progress(melodies, "writing melodies", total=args.count, enabled=show):
+        record = write_melody(path, events, primer_events, melody, seed, args)
+        emit(record, args.json, f"wrote {path}: {record['notes']} notes, {record['seconds']} s, seed {seed}"
+             + "".join(f", {record[key]}" for key in ("wav", "png") if key in record))
+    if args.seed is None:
+        print(f"note: seed {seed}; pass --seed {seed} to get the same melody again", file=sys.stderr)
+    return 0

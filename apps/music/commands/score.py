@@ -1,0 +1,59 @@
+"""``score``: how likely the model finds each melody: NLL per event (nats) of every MIDI file given.
+
+A batch command: every readable file is scored and printed; each bad one gets its own
+``error: FILE: problem`` line, and the command exits 2 at the end if any was bad. Runs the exported
+int8 step model by default (no TensorFlow), the same scorer ``generate`` samples from.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from apps.music.commands.generate import add_model_options, open_melody
+from suite.app import cli_of
+from suite.cli import EXIT_USER_ERROR, add_json_option, emit, progress
+from suite.errors import UserError
+
+app = cli_of(__name__)
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE.mid", help="melodies to score (a polyphonic file: its top line)")
+    add_model_options(parser)
+    add_json_option(parser)
+
+
+def score_file(melody: Any, scorer: Any, path: str) -> dict[str, Any]:
+    """NLL per event of one MIDI file's melody; UserError for a file that has none."""
+    import numpy as np
+
+    from apps.music.encoding import encode
+    from apps.music.generation import stepwise_log_probs
+    from apps.music.midi import read_midi_melody
+
+    events = encode(read_midi_melody(path)).astype(np.int64)
+    if len(events) < 2:
+        raise UserError(f"{path}: too short to score (needs 2 or more 16th-note steps)")
+    log_probs = stepwise_log_probs(melody, events, scorer)
+    return {"file": path, "events": int(len(events)), "scored_events": int(log_probs.size),
+            "nll": round(float(-log_probs.mean()), 5)}
+
+
+@app.command("score", "NLL per event of each MIDI melody under the model (exported int8 step model by default)",
+             arguments)
+def score(args: argparse.Namespace) -> int:
+    from apps.music.generation import make_scorer
+
+    melody = open_melody(args)
+    scorer = make_scorer(melody)
+    failed = 0
+    for path in progress(args.files, "scoring", total=len(args.files), enabled=len(args.files) > 1 and not args.json):
+        try:
+            record = score_file(melody, scorer, path)
+        except UserError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        emit(record, args.json, f"{path}: NLL {record['nll']:.3f} nats/event over {record['scored_events']} events")
+    return EXIT_USER_ERROR if failed else 0
