@@ -30,7 +30,7 @@ from suite.atomic import write_bytes
 from suite.errors import UserError
 from suite.keras import keras, tf
 
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+from export import QUANTIZE_MODES  # one list for the CLI and both converters
 RECURRENT_OPS = {"GRU", "LSTM", "RNN"}
 # Control flow means the recurrence was not recognised: slow and never what we want on a device.
 FORBIDDEN_OPS = {"Loop", "Scan", "If"}

@@ -16,7 +16,7 @@ from suite.atomic import write_bytes
 from suite.errors import UserError
 from suite.keras import keras, tf
 
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+from export import QUANTIZE_MODES  # one list for the CLI and both converters
 
 # Representative samples used for int8 calibration at most (more adds time, not accuracy).
 MAX_CALIBRATION_SAMPLES = 200
