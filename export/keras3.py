@@ -151,6 +151,9 @@ def make_layer(entry: dict, dropped: set[str], path: Path) -> Any:
     class_name = entry["class_name"]
     cls = getattr(tf_keras.layers, class_name, None)
     name = entry["config"].get("name", "?")
+    if class_name == "Lambda":
+        raise UserError(f"{path}: layer {name!r} (Lambda): arbitrary Python has no export lowering; "
+                        "write it with Keras layers")
     if cls is None:
         raise UserError(f"{path}: layer {name!r} ({class_name}): no tf_keras equivalent, not supported by the export")
     config = clean_config(cls, entry["config"], dropped)
@@ -163,7 +166,7 @@ def make_layer(entry: dict, dropped: set[str], path: Path) -> Any:
             config[key] = {"class_name": inner["class_name"], "config": clean_config(inner_cls, inner["config"], dropped)}
     try:
         return cls.from_config(config)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, KeyError) as error:
         raise UserError(f"{path}: layer {name!r} ({class_name}): tf_keras cannot build it from its Keras 3 "
                         f"config ({str(error).splitlines()[0][:200]})") from None
 
