@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -227,6 +228,15 @@ def format_table(report: dict) -> str:
         rows.append((f"stepped {report['step_metric']} keras / export",
                      f"{report['step_keras']:.4f} / {report['step_export']:.4f}"))
         rows.append(("stepped agreement", f"{report['step_agreement']:.4f}" + ("" if report["step_passed"] else " FAILED")))
+    micro = report.get("tflm")
+    if micro:
+        rows.append(("TFLite Micro flash / arena", f"{micro['flash_bytes']:,} / {micro['arena_bytes']:,} bytes"))
+        rows.append((f"TFLite Micro {micro['mode']} agreement",
+                     f"{micro['agreement']:.4f}{interval_text(micro.get('agreement_interval'))}"
+                     + ("" if micro["passed"] else " FAILED")))
+        rows.append(("TFLite Micro sources", ", ".join(Path(path).name for path in micro["files"].values())))
+    if report.get("data"):
+        rows.append(("data", report["data"]))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
