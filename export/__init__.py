@@ -17,6 +17,8 @@ FORMATS = ("tflite", "onnx")
 QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
 # Deployment targets besides the file itself: None, or "tflm" (TFLite Micro C sources + gates).
 TARGETS = (None, "tflm")
+# config.json sections about training or this machine (paths, optimiser), not packed with the model.
+NOT_FOR_APPS = ("train", "data", "baseline_model")
 # Samples drawn from the app's pipeline for calibration and for the held-out parity check.
 CALIBRATION_COUNT = 200
 HELDOUT_COUNT = 200
@@ -132,7 +134,7 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
 
     out_path = Path(out) if out else output_path(loaded, format, quantize, step)
     converter = to_tflite if format == "tflite" else to_onnx
-    options = {"int8_io": int8_io} if format == "tflite" else {}
+    options = {"int8_io": int8_io, "metadata": app_metadata(config, task_name, model, step)} if format == "tflite" else {}
     info = converter(model, out_path, quantize=quantize, representative=calibration_inputs,
                      sequence_length=None if step else sequence_length, **options)
 
@@ -156,6 +158,14 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
         parity.write_report(result, report)
     parity.check_agreement(result)
     return result
+
+
+def app_metadata(config: dict, task: str, model: Any, step: bool) -> dict:
+    """What an app needs besides the tensors (labels, normalisation, frame/hop, threshold), from config.json."""
+    metadata = {key: value for key, value in config.items() if key not in NOT_FOR_APPS}
+    metadata.update({"task": task, "step_model": bool(step), "inputs": list(model.input_names),
+                     "outputs": list(model.output_names)})
+    return metadata
 
 
 def resolve_task(loaded: Any, task: str | None) -> str:
