@@ -29,6 +29,8 @@ _DROPPED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _LAYER_KWARGS = {"name", "trainable", "dtype", "dynamic", "input_dim", "input_shape", "batch_input_shape",
                  "batch_size", "weights", "activity_regularizer", "autocast", "implementation"}
 _NESTED = ("layer", "backward_layer", "cell")
+# Module of Keras 3's op nodes in a functional config (keras.src.ops.numpy.NotEqual, ...).
+KERAS_OPS_MODULE = "keras.src.ops"
 
 
 def load_keras3(path: Path, unsafe: bool) -> tuple[Any, list[str]]:
@@ -111,6 +113,12 @@ def _call_entry(entry: dict, tensors: dict, layers: dict, dropped: set[str], pat
     from suite.keras import keras as tf_keras
 
     name = entry.get("name") or entry["config"]["name"]
+    if str(entry.get("module", "")).startswith(KERAS_OPS_MODULE):
+        # A Keras 3 op node (e.g. NotEqual/Any computing a Masking layer's mask): tf_keras carries masks
+        # implicitly, so a mask argument fed by such nodes is dropped; data fed by one is an error below.
+        for node_index, _ in enumerate(entry.get("inbound_nodes", [])):
+            tensors[(name, node_index, 0)] = OpNode(name, entry["class_name"])
+        return
     if entry["class_name"] == "InputLayer":
         config = entry["config"]
         shape = config.get("batch_shape") or config.get("batch_input_shape")
@@ -122,7 +130,12 @@ def _call_entry(entry: dict, tensors: dict, layers: dict, dropped: set[str], pat
     for node_index, node in enumerate(entry.get("inbound_nodes", [])):
         args = _resolve(node.get("args", []), tensors)
         kwargs = {key: value for key, value in _resolve(node.get("kwargs", {}), tensors).items()
-                  if value is not None and key != "training"}
+                  if value is not None and key != "training" and not (key == "mask" and _has_op_node(value))}
+        op_node = _first_op_node([args, kwargs])
+        if op_node is not None:
+            raise UserError(f"{path}: layer {name!r} ({entry['class_name']}) is fed by the Keras 3 op "
+                            f"{op_node.name!r} ({op_node.class_name}): ops outside layers are not supported "
+                            "by the export; use a layer")
         try:
             outputs = layer(*args, **kwargs)
         except (TypeError, ValueError) as error:
@@ -130,6 +143,28 @@ def _call_entry(entry: dict, tensors: dict, layers: dict, dropped: set[str], pat
                             f"({str(error).splitlines()[0][:200]})") from None
         for index, tensor in enumerate(outputs if isinstance(outputs, (list, tuple)) else [outputs]):
             tensors[(name, node_index, index)] = tensor
+
+
+class OpNode:
+    """Stands for the output of a Keras 3 op node (not rebuilt)."""
+
+    def __init__(self, name: str, class_name: str) -> None:
+        self.name, self.class_name = name, class_name
+
+
+def _first_op_node(value: Any) -> OpNode | None:
+    if isinstance(value, OpNode):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
+    for item in items:
+        found = _first_op_node(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _has_op_node(value: Any) -> bool:
+    return _first_op_node(value) is not None
 
 
 def _resolve(value: Any, tensors: dict) -> Any:

@@ -29,6 +29,7 @@ KERAS3, TF_KERAS = "keras3", "tf_keras"
 # models, input layers, and tf_keras' wrappers of a named TensorFlow op (no Python from the file).
 BUILTIN_CLASSES = {"Functional", "Sequential", "Model", "InputLayer", "TFOpLambda", "SlicingOpLambda"}
 # Config keys under which a layer nests other layers (wrappers, models in models).
+KERAS_OPS_MODULE = "keras.src.ops"  # Keras 3 op nodes in functional configs
 NESTED_LAYER_KEYS = ("layer", "backward_layer", "forward_layer", "layers", "cell", "cells")
 
 
@@ -128,6 +129,8 @@ def check_safe(config: dict, path: Path, flavour: str) -> None:
             raise UserError(f"{path}: layer {name!r} (Lambda) runs Python code stored in the file; "
                             "refused (pass --unsafe if you trust the file)")
         registered = layer.get("registered_name")
+        if str(layer.get("module", "")).startswith(KERAS_OPS_MODULE) and registered in (None, class_name):
+            continue  # a Keras 3 op node (NotEqual, Any, ...): Keras code, nothing from the file
         custom = registered not in (None, class_name) or class_name not in known
         if custom:
             raise UserError(f"{path}: layer {name!r} ({registered or class_name}) is a custom class, not part of "

@@ -281,6 +281,65 @@ def _max_pool1d(layer, x, kwargs, mask):
     return tf.nn.max_pool1d(x, layer.pool_size, layer.strides, layer.padding.upper())
 
 
+@register_lowering("DepthwiseConv2D")
+def _depthwise_conv2d(layer, x, kwargs, mask):
+    y = tf.nn.depthwise_conv2d(x, const(numpy_value(layer.depthwise_kernel)), strides=[1, *layer.strides, 1],
+                               padding=_conv_padding(layer), dilations=layer.dilation_rate)
+    if layer.use_bias:
+        y = y + const(numpy_value(layer.bias))
+    return activation(layer.activation)(y)
+
+
+@register_lowering("DepthwiseConv1D")
+def _depthwise_conv1d(layer, x, kwargs, mask):
+    """As a depthwise 2-D convolution over a height-1 image (TFLite has no 1-D depthwise op)."""
+    kernel = numpy_value(layer.depthwise_kernel)[None]  # (1, k, channels, multiplier)
+    y = tf.nn.depthwise_conv2d(tf.expand_dims(x, 1), const(kernel), strides=[1, 1, layer.strides[0], 1],
+                               padding=_conv_padding(layer), dilations=[1, layer.dilation_rate[0]])
+    y = tf.squeeze(y, 1)
+    if layer.use_bias:
+        y = y + const(numpy_value(layer.bias))
+    return activation(layer.activation)(y)
+
+
+@register_lowering("AveragePooling2D")
+def _average_pool2d(layer, x, kwargs, mask):
+    return tf.nn.avg_pool2d(x, layer.pool_size, layer.strides, layer.padding.upper())
+
+
+@register_lowering("AveragePooling1D")
+def _average_pool1d(layer, x, kwargs, mask):
+    return tf.nn.avg_pool1d(x, layer.pool_size, layer.strides, layer.padding.upper())
+
+
+@register_lowering("GlobalMaxPooling2D")
+def _global_max_2d(layer, x, kwargs, mask):
+    return tf.reduce_max(x, axis=[1, 2])
+
+
+@register_lowering("Permute")
+def _permute(layer, x, kwargs, mask):
+    return tf.transpose(x, [0, *layer.dims])
+
+
+@register_lowering("Average")
+def _average(layer, inputs, kwargs, mask):
+    return _add(layer, inputs, kwargs, mask) * (1.0 / len(inputs))
+
+
+@register_lowering("Subtract")
+def _subtract(layer, inputs, kwargs, mask):
+    return inputs[0] - inputs[1]
+
+
+@register_lowering("Maximum")
+def _maximum(layer, inputs, kwargs, mask):
+    result = inputs[0]
+    for value in inputs[1:]:
+        result = tf.maximum(result, value)
+    return result
+
+
 @register_lowering("BatchNormalization")
 def _batch_norm(layer, x, kwargs, mask):
     # Inference form folded into one scale and one offset per channel.
@@ -426,6 +485,7 @@ class RecurrentWeights:
     recurrent_bias: np.ndarray | None  # GRU reset_after only: bias inside the reset product
     units: int
     keep_negated: bool = False  # the keep gate's columns are negated: its activation gives 1 - gate
+    reset_before: bool = False  # GRU reset_after=False: the reset gate scales h before its matmul
 
 
 def _cell_weights(cell: Any) -> RecurrentWeights:
@@ -435,8 +495,6 @@ def _cell_weights(cell: Any) -> RecurrentWeights:
     bias = numpy_value(cell.bias) if cell.use_bias else np.zeros(gates_units, np.float32)
     recurrent_bias = None
     if type(cell).__name__.startswith("GRU"):
-        if not cell.reset_after:
-            raise UserError(f"GRU cell {cell.name!r}: only reset_after=True is supported by the export lowering")
         if bias.ndim == 2:
             # Bias rows: [input, recurrent]. The z and r parts of the recurrent bias are summed
             # with the input projection anyway, so fold them there; only the candidate part stays.
@@ -444,7 +502,8 @@ def _cell_weights(cell: Any) -> RecurrentWeights:
             input_bias = bias[0] + np.concatenate([bias[1][: 2 * units], np.zeros(units, np.float32)])
             recurrent_bias = bias[1][2 * units:]
             bias = input_bias
-    weights = RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units)
+    weights = RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units,
+                               reset_before=type(cell).__name__.startswith("GRU") and not cell.reset_after)
     block = KEEP_GATE_BLOCK.get(type(cell).__name__)
     if block is not None and activation_name(cell.recurrent_activation) in SYMMETRIC_GATE_ACTIVATIONS:
         _negate_keep_gate(weights, block)
@@ -474,12 +533,16 @@ def _negate_keep_gate(weights: RecurrentWeights, block: int) -> None:
 def _gru_step(cell, w: RecurrentWeights, x_t, h, constants):
     x_zr, x_h = x_t  # the input projection was split once for all steps
     recurrent_zr, recurrent_h = constants["recurrent_parts"]
-    h_zr, h_h = tf.matmul(h, recurrent_zr), tf.matmul(h, recurrent_h)
-    if w.recurrent_bias is not None:
-        h_h = h_h + constants["recurrent_bias"]
+    h_zr = tf.matmul(h, recurrent_zr)
     z_or_replace, r = tf.split(activation(cell.recurrent_activation)(x_zr + h_zr), 2, axis=1)
     replace = z_or_replace if w.keep_negated else 1.0 - z_or_replace  # 1 - z
-    candidate = activation(cell.activation)(x_h + r * h_h)
+    if w.reset_before:  # reset_after=False (original GRU): h_h = (r * h) @ U_h, its bias is in x_h
+        candidate = activation(cell.activation)(x_h + tf.matmul(r * h, recurrent_h))
+    else:
+        h_h = tf.matmul(h, recurrent_h)
+        if w.recurrent_bias is not None:
+            h_h = h_h + constants["recurrent_bias"]
+        candidate = activation(cell.activation)(x_h + r * h_h)
     new_h = h + replace * (candidate - h)  # = z * h + (1 - z) * candidate, one op fewer
     return new_h, [new_h]
 
