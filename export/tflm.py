@@ -110,29 +110,41 @@ def write_sources(tflite_path: str | os.PathLike) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- arena
-def _runs_in(data: bytes, arena_size: int) -> bool:
-    """Whether the model allocates and runs (zero inputs) in an arena of ``arena_size`` bytes."""
-    from tflite_micro.python.tflite_micro import runtime as micro
+# Run in a child process per probe: TFLite Micro's Python interpreter can segfault, not raise, when an
+# arena is too small for a large model (seen on the unrolled 49-step GRU(64) after other runtimes ran).
+_PROBE = """
+import sys
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime as micro
+interpreter = micro.Interpreter.from_bytes(open(sys.argv[1], "rb").read(), arena_size=int(sys.argv[2]))
+position = 0
+while True:  # the arena is not zeroed: token ids could be out of range for a GATHER
+    try:
+        detail = interpreter.get_input_details(position)
+    except (RuntimeError, IndexError, ValueError):
+        break
+    interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), position)
+    position += 1
+interpreter.invoke()
+"""
+PROBE_TIMEOUT_S = 120
 
-    with _silenced_stderr():  # a failed allocation prints several lines from C++
-        try:
-            interpreter = micro.Interpreter.from_bytes(data, arena_size=arena_size)
-            for position in range(_input_count(interpreter)):  # the arena is not zeroed: token ids could
-                detail = interpreter.get_input_details(position)  # be out of range for a GATHER
-                interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), position)
-            interpreter.invoke()
-        except RuntimeError:
-            return False
-    return True
+
+def _runs_in(tflite_path: str | os.PathLike, arena_size: int) -> bool:
+    """Whether the model allocates and runs (zero inputs) in an arena of ``arena_size`` bytes."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", _PROBE, str(tflite_path), str(arena_size)],
+                            capture_output=True, timeout=PROBE_TIMEOUT_S)
+    return result.returncode == 0
 
 
 def arena_bytes(tflite_path: str | os.PathLike) -> int:
     """The smallest tensor arena (bytes, multiple of ARENA_GRANULARITY) TFLite Micro runs the model in."""
     from suite.errors import UserError
 
-    data = Path(tflite_path).read_bytes()
     high = ARENA_START
-    while not _runs_in(data, high):
+    while not _runs_in(tflite_path, high):
         high *= 2
         if high > ARENA_CEILING:
             raise UserError(f"{tflite_path}: does not run in TFLite Micro with a {ARENA_CEILING // 1024} KB arena "
@@ -142,36 +154,11 @@ def arena_bytes(tflite_path: str | os.PathLike) -> int:
         middle = (low + high) // 2 // ARENA_GRANULARITY * ARENA_GRANULARITY
         if middle <= low:
             break
-        if _runs_in(data, middle):
+        if _runs_in(tflite_path, middle):
             high = middle
         else:
             low = middle
     return high
-
-
-def _input_count(interpreter: Any) -> int:
-    count = 0
-    while True:
-        try:
-            interpreter.get_input_details(count)
-        except (RuntimeError, IndexError, ValueError):
-            return count
-        count += 1
-
-
-class _silenced_stderr:
-    """Redirect file descriptor 2 (C++ prints there, below Python's sys.stderr)."""
-
-    def __enter__(self) -> None:
-        sys.stderr.flush()
-        self.saved = os.dup(2)
-        self.devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(self.devnull, 2)
-
-    def __exit__(self, *exc: Any) -> None:
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        os.close(self.devnull)
 
 
 def recorded_allocation(tflite_path: str | os.PathLike, arena_size: int) -> int | None:

@@ -100,8 +100,8 @@ def test_tflm_report_gates_in_tflite_micro(exported, step):
     assert micro["max_abs_diff"] < (0.4 if step else 0.1)
     assert micro["flash_bytes"] == Path(exported[step]["path"]).stat().st_size
     # The arena is the smallest that runs: 16 bytes less does not.
-    data = Path(exported[step]["path"]).read_bytes()
-    assert tflm._runs_in(data, micro["arena_bytes"]) and not tflm._runs_in(data, micro["arena_bytes"] - 16)
+    path = exported[step]["path"]
+    assert tflm._runs_in(path, micro["arena_bytes"]) and not tflm._runs_in(path, micro["arena_bytes"] - 16)
 
 
 def test_step_model_needs_far_less_arena_than_the_unrolled_one(exported):
