@@ -124,9 +124,7 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
     sequence_model = model
     sequence_length = _sequence_length(heldout_inputs)
     if step:
-        from suite.streaming import step_model
-
-        model = step_model(sequence_model)
+        model = steppable(sequence_model, loaded.source)
         calibration_inputs = calibration.step_inputs(model, calibration_inputs)
         parity_inputs, parity_targets = calibration.step_inputs(model, heldout_inputs, seed=1), None
     else:
@@ -158,6 +156,20 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
         parity.write_report(result, report)
     parity.check_agreement(result)
     return result
+
+
+def steppable(model: Any, source: Any) -> Any:
+    """The step model of ``model``, or a UserError naming the layer that cannot run one step at a time."""
+    from suite.streaming import step_model
+
+    for layer in model.layers:
+        if getattr(layer, "go_backwards", False):
+            raise UserError(f"{source}: --step: layer {layer.name!r} ({type(layer).__name__}) runs backwards over "
+                            "the sequence (go_backwards=True): a stream cannot see the future")
+    try:
+        return step_model(model)
+    except ValueError as error:
+        raise UserError(f"{source}: --step: {str(error).splitlines()[0]}") from None
 
 
 def app_metadata(config: dict, task: str, model: Any, step: bool) -> dict:

@@ -141,3 +141,26 @@ def test_in_memory_keras3_model_through_the_python_api(folder, tmp_path):
     report = export_model(model, data=(inputs, targets), format="tflite", quantize="int8", out=tmp_path / "m.tflite")
     assert report["flavour"] == "keras3" and report["agreement"] >= parity.MIN_ARGMAX_AGREEMENT
     assert flavour_module("keras3").__version__.startswith("3.")
+
+
+def test_step_export_of_a_bare_keras3_file(folder, data, tmp_path):
+    model_file = saved("keras3", "gru", folder)
+    report_path = tmp_path / "r.json"
+    assert main([str(model_file), "--step", "--quantize", "int8", "--calibration-data", str(data),
+                 "--out", str(tmp_path / "s.tflite"), "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["steps"] == 1 and report["step_sequences"] == 200
+    assert report["step_agreement"] >= parity.MIN_ARGMAX_AGREEMENT
+
+
+@pytest.mark.parametrize("kind, message", [
+    # (Keras names layers per session: 'gru' or 'gru_1', so the class is matched, not the name)
+    ("stack_backwards", "(GRU) runs backwards over the sequence (go_backwards=True)"),
+    ("conv1d", "(Conv1D) mixes time steps"),
+])
+def test_step_export_refuses_layers_that_cannot_stream(folder, data, tmp_path, capsys, kind, message):
+    model_file = saved("keras3", kind, folder)
+    out = tmp_path / "s.tflite"
+    assert main([str(model_file), "--step", "--calibration-data", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not out.exists()
