@@ -111,7 +111,10 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
     from export import calibration, report as parity
     from export.runtime import Runtime, StreamingRuntime
 
+    from export.lowering import check_supported
+
     model, config = loaded.model, loaded.config
+    check_supported(model, loaded.source)
     task_name = resolve_task(loaded, task)
     calibration_inputs, heldout_inputs, heldout_targets, data_note = _data(loaded, data, quantize)
     parity.check_heldout_count(parity.sample_count(heldout_inputs), data_source(loaded, data))

@@ -121,6 +121,18 @@ def lower_model(model: keras.Model, sequence_length: int | None = None,
         _CELL_CLIP.reset(token)
 
 
+def check_supported(model: keras.Model, source: Any = None) -> None:
+    """UserError naming the first layer (and its class) without a lowering, before any conversion."""
+    prefix = f"{source}: " if source else ""
+    for layer in model.layers:
+        inner = getattr(layer, "layer", None) if type(layer).__name__ == "TimeDistributed" else None
+        for item in (layer, inner) if inner is not None else (layer,):
+            class_name = type(item).__name__
+            if class_name != "InputLayer" and class_name not in LOWERINGS:
+                raise UserError(f"{prefix}layer {item.name!r} ({class_name}): not supported by the export "
+                                f"(supported: {', '.join(sorted(LOWERINGS))})")
+
+
 def lstm_cell_state_inputs(model: keras.Model) -> list[int]:
     """Indices of ``model.inputs`` that feed an LSTM's initial cell state (``state_in`` c of step models)."""
     positions = {id(tensor): index for index, tensor in enumerate(model.inputs)}

@@ -164,3 +164,17 @@ def test_step_export_refuses_layers_that_cannot_stream(folder, data, tmp_path, c
     assert main([str(model_file), "--step", "--calibration-data", str(data), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_unsupported_layer_fails_before_conversion_naming_it(tmp_path, capsys):
+    import keras
+
+    model = keras.Sequential([keras.Input((12, 4)), keras.layers.GRU(6, return_sequences=True),
+                              keras.layers.UpSampling1D(2, name="upsample"), keras.layers.GlobalAveragePooling1D()])
+    model_file = tmp_path / "upsample.keras"
+    model.save(model_file)
+    out = tmp_path / "m.onnx"
+    assert main([str(model_file), "--format", "onnx", "--task", "regression", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "layer 'upsample' (UpSampling1D): not supported by the export" in err and err.count("\n") == 1
+    assert not out.exists()
