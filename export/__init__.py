@@ -163,9 +163,13 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
 
 def steppable(model: Any, source: Any) -> Any:
     """The step model of ``model``, or a UserError naming the layer that cannot run one step at a time."""
+    from export.lowering import MIXES_TIME
     from suite.streaming import step_model
 
     for layer in model.layers:
+        if type(layer).__name__ in MIXES_TIME:
+            raise UserError(f"{source}: --step: layer {layer.name!r} ({type(layer).__name__}) mixes time steps; "
+                            "step models support unidirectional recurrent layers with per-step layers around them")
         if getattr(layer, "go_backwards", False):
             raise UserError(f"{source}: --step: layer {layer.name!r} ({type(layer).__name__}) runs backwards over "
                             "the sequence (go_backwards=True): a stream cannot see the future")

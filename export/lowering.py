@@ -34,17 +34,24 @@ class LoweringContext:
 
 # fn(layer, inputs, kwargs, mask) -> outputs (a tensor or a list of tensors, as the Keras call returns)
 LoweringFn = Callable[[Any, Any, dict, Any], Any]
+# The one layer registry of the export: class name -> lowering, plus what the other stages need to
+# know of the layer (mask propagation, whether a step model can run it one step at a time).
 LOWERINGS: dict[str, LoweringFn] = {}
-
-# Layers whose output carries the input's mask unchanged (Keras ``supports_masking`` semantics).
-_MASK_PASSING = {"Dense", "Dropout", "Activation", "TimeDistributed", "BatchNormalization",
-                 "LayerNormalization", "Identity"}
+PASSES_MASK: set[str] = set()  # output carries the input's mask unchanged (Keras supports_masking)
+MIXES_TIME: set[str] = set()  # combines several time steps: no step model (--step) through it
 
 
-def register_lowering(*class_names: str) -> Callable[[LoweringFn], LoweringFn]:
+def register_lowering(*class_names: str, passes_mask: bool = False,
+                      mixes_time: bool = False) -> Callable[[LoweringFn], LoweringFn]:
+    """Register ``fn`` as the lowering of every class in ``class_names``, with the layers' traits."""
+
     def register(fn: LoweringFn) -> LoweringFn:
         for name in class_names:
             LOWERINGS[name] = fn
+            if passes_mask:
+                PASSES_MASK.add(name)
+            if mixes_time:
+                MIXES_TIME.add(name)
         return fn
 
     return register
@@ -183,7 +190,7 @@ def _lower_node(node: Any, context: LoweringContext) -> None:
         context.values[id(keras_tensor)] = value
     if class_name == "Masking":
         context.masks[id(keras_outputs[0])] = _masking_mask(layer, args[0])
-    elif mask is not None and (class_name in _MASK_PASSING or _returns_sequences(layer)):
+    elif mask is not None and (class_name in PASSES_MASK or _returns_sequences(layer)):
         context.masks[id(keras_outputs[0])] = mask
 
 
@@ -209,7 +216,8 @@ def _static_shape(x: tf.Tensor) -> list[int]:
 
 
 # --------------------------------------------------------------------------- simple layers
-@register_lowering("Dropout", "GaussianNoise", "ActivityRegularization", "SpatialDropout1D", "Identity")
+@register_lowering("Dropout", "GaussianNoise", "ActivityRegularization", "SpatialDropout1D", "Identity",
+                   passes_mask=True)
 def _identity(layer, x, kwargs, mask):
     return x
 
@@ -221,7 +229,7 @@ def _tf_op_lambda(layer, x, kwargs, mask):
     return x
 
 
-@register_lowering("Activation")
+@register_lowering("Activation", passes_mask=True)
 def _activation(layer, x, kwargs, mask):
     return activation(layer.activation)(x)
 
@@ -236,7 +244,7 @@ def _dense(x: tf.Tensor, kernel: np.ndarray, bias: np.ndarray | None) -> tf.Tens
     return tf.reshape(y, shape[:-1] + [kernel.shape[-1]]) if len(shape) != 2 else y
 
 
-@register_lowering("Dense")
+@register_lowering("Dense", passes_mask=True)
 def _dense_layer(layer, x, kwargs, mask):
     bias = numpy_value(layer.bias) if layer.use_bias else None
     return activation(layer.activation)(_dense(x, numpy_value(layer.kernel), bias))
@@ -262,7 +270,7 @@ def _conv_padding(layer: Any) -> str:
     return layer.padding.upper() if layer.padding in ("valid", "same") else "VALID"
 
 
-@register_lowering("Conv1D")
+@register_lowering("Conv1D", mixes_time=True)
 def _conv1d(layer, x, kwargs, mask):
     if layer.padding == "causal":
         left = layer.dilation_rate[0] * (layer.kernel_size[0] - 1)
@@ -288,7 +296,7 @@ def _max_pool2d(layer, x, kwargs, mask):
     return tf.nn.max_pool2d(x, layer.pool_size, layer.strides, layer.padding.upper())
 
 
-@register_lowering("MaxPooling1D")
+@register_lowering("MaxPooling1D", mixes_time=True)
 def _max_pool1d(layer, x, kwargs, mask):
     return tf.nn.max_pool1d(x, layer.pool_size, layer.strides, layer.padding.upper())
 
@@ -302,7 +310,7 @@ def _depthwise_conv2d(layer, x, kwargs, mask):
     return activation(layer.activation)(y)
 
 
-@register_lowering("DepthwiseConv1D")
+@register_lowering("DepthwiseConv1D", mixes_time=True)
 def _depthwise_conv1d(layer, x, kwargs, mask):
     """As a depthwise 2-D convolution over a height-1 image (TFLite has no 1-D depthwise op)."""
     kernel = numpy_value(layer.depthwise_kernel)[None]  # (1, k, channels, multiplier)
@@ -319,7 +327,7 @@ def _average_pool2d(layer, x, kwargs, mask):
     return tf.nn.avg_pool2d(x, layer.pool_size, layer.strides, layer.padding.upper())
 
 
-@register_lowering("AveragePooling1D")
+@register_lowering("AveragePooling1D", mixes_time=True)
 def _average_pool1d(layer, x, kwargs, mask):
     return tf.nn.avg_pool1d(x, layer.pool_size, layer.strides, layer.padding.upper())
 
@@ -329,7 +337,7 @@ def _global_max_2d(layer, x, kwargs, mask):
     return tf.reduce_max(x, axis=[1, 2])
 
 
-@register_lowering("Permute")
+@register_lowering("Permute", mixes_time=True)
 def _permute(layer, x, kwargs, mask):
     return tf.transpose(x, [0, *layer.dims])
 
@@ -352,7 +360,7 @@ def _maximum(layer, inputs, kwargs, mask):
     return result
 
 
-@register_lowering("BatchNormalization")
+@register_lowering("BatchNormalization", passes_mask=True)
 def _batch_norm(layer, x, kwargs, mask):
     # Inference form folded into one scale and one offset per channel.
     gamma = numpy_value(layer.gamma) if layer.scale else 1.0
@@ -362,7 +370,7 @@ def _batch_norm(layer, x, kwargs, mask):
     return x * const(scale) + const(offset)
 
 
-@register_lowering("LayerNormalization")
+@register_lowering("LayerNormalization", passes_mask=True)
 def _layer_norm(layer, x, kwargs, mask):
     axes = [axis % len(x.shape) for axis in layer.axis]
     mean = tf.reduce_mean(x, axis=axes, keepdims=True)
@@ -376,22 +384,22 @@ def _layer_norm(layer, x, kwargs, mask):
     return y
 
 
-@register_lowering("Flatten")
+@register_lowering("Flatten", mixes_time=True)
 def _flatten(layer, x, kwargs, mask):
     return tf.reshape(x, [_static_shape(x)[0], -1])  # batch may be batch*time under TimeDistributed
 
 
-@register_lowering("Reshape")
+@register_lowering("Reshape", mixes_time=True)
 def _reshape(layer, x, kwargs, mask):
     return tf.reshape(x, [_static_shape(x)[0], *layer.target_shape])
 
 
-@register_lowering("RepeatVector")
+@register_lowering("RepeatVector", mixes_time=True)
 def _repeat_vector(layer, x, kwargs, mask):
     return tf.tile(tf.expand_dims(x, 1), [1, layer.n, 1])
 
 
-@register_lowering("GlobalAveragePooling1D")
+@register_lowering("GlobalAveragePooling1D", mixes_time=True)
 def _global_average_1d(layer, x, kwargs, mask):
     if mask is None:
         return tf.reduce_mean(x, axis=1)
@@ -404,7 +412,7 @@ def _global_average_2d(layer, x, kwargs, mask):
     return tf.reduce_mean(x, axis=[1, 2])
 
 
-@register_lowering("GlobalMaxPooling1D")
+@register_lowering("GlobalMaxPooling1D", mixes_time=True)
 def _global_max_1d(layer, x, kwargs, mask):
     return tf.reduce_max(x, axis=1)
 
@@ -430,7 +438,7 @@ def _concatenate(layer, inputs, kwargs, mask):
     return tf.concat(inputs, axis=layer.axis)
 
 
-@register_lowering("TimeDistributed")
+@register_lowering("TimeDistributed", passes_mask=True)
 def _time_distributed(layer, x, kwargs, mask):
     """Fold time into batch, lower the inner layer, unfold."""
     shape = _static_shape(x)
@@ -444,7 +452,7 @@ def _time_distributed(layer, x, kwargs, mask):
 
 
 # --------------------------------------------------------------------------- attention
-@register_lowering("Attention")
+@register_lowering("Attention", mixes_time=True)
 def _dot_attention(layer, inputs, kwargs, mask):
     query, value = inputs[0], inputs[1]
     key = inputs[2] if len(inputs) > 2 else value
@@ -460,7 +468,7 @@ def _dot_attention(layer, inputs, kwargs, mask):
     return _attend(scores, value, kwargs, causal=bool(kwargs.get("use_causal_mask") or getattr(layer, "causal", False)))
 
 
-@register_lowering("AdditiveAttention")
+@register_lowering("AdditiveAttention", mixes_time=True)
 def _additive_attention(layer, inputs, kwargs, mask):
     query, value = inputs[0], inputs[1]
     key = inputs[2] if len(inputs) > 2 else value
@@ -673,7 +681,7 @@ _MERGES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
 }
 
 
-@register_lowering("Bidirectional")
+@register_lowering("Bidirectional", mixes_time=True)
 def _bidirectional(layer, x, kwargs, mask):
     if layer.merge_mode not in _MERGES:
         raise UserError(f"layer {layer.name!r}: merge_mode {layer.merge_mode!r} is not supported by the export lowering")
