@@ -178,3 +178,18 @@ def test_unsupported_layer_fails_before_conversion_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "layer 'upsample' (UpSampling1D): not supported by the export" in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_keras3_sequential_is_rebuilt_with_the_same_outputs():
+    import keras
+
+    from export.loading import from_memory
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((9, 5)), keras.layers.LSTM(7, return_sequences=True),
+                              keras.layers.GRU(6, reset_after=False), keras.layers.Dense(4, activation="softmax")])
+    loaded = from_memory(model)
+    x = np.random.default_rng(1).normal(size=(3, 9, 5)).astype(np.float32)
+    assert loaded.flavour == "keras3" and [type(layer).__name__ for layer in loaded.model.layers] == [
+        "InputLayer", "LSTM", "GRU", "Dense"]
+    np.testing.assert_allclose(loaded.model.predict(x, verbose=0), np.asarray(model(x)), atol=1e-5)
