@@ -3,7 +3,9 @@
     python benchmarks/export.py [--saved-models saved_models] [--json results.json] [--skip-saved]
 
 One table per model directory in saved_models/ plus a reference keyword-spotting-sized GRU(64)
-(49 steps x 40 features, 12 classes, random weights), each model in a fresh process. All runtimes
+(49 steps x 40 features, 12 classes, random weights), written once with tf_keras and once with Keras 3
+(exported through the tf_keras rebuild, export/keras3.py), each model in a fresh process. The TFLite int8
+row adds TFLite Micro's flash and measured tensor arena (export/tflm.py; needs tflite-micro). All runtimes
 use one thread; the exported ones are timed in interleaved rounds of short warm bursts, so their
 ratios hold on a loaded machine. The FLOP limit is the time the model's FLOPs take at the one-core
 float32 matmul peak measured here with numpy.
@@ -40,6 +42,7 @@ from suite.keras import keras, tf  # noqa: E402
 
 REFERENCE_STEPS, REFERENCE_FEATURES, REFERENCE_CLASSES, REFERENCE_UNITS = 49, 40, 12, 64
 REFERENCE_ENTRY = "reference"  # stands for the reference GRU(64) among model directories
+KERAS3_ENTRY = "reference_keras3"  # the same GRU(64) written with Keras 3, exported through the rebuild
 CALIBRATION_SAMPLES = 64
 PEAK_MATRIX = 512  # float32 matmul size for the one-core peak (fits cache-friendly BLAS kernels)
 PEAK_REPEATS = 20
@@ -151,12 +154,23 @@ def _timed(call) -> float:
 
 # ---------------------------------------------------------------- models
 
-def reference_model() -> keras.Model:
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((REFERENCE_STEPS, REFERENCE_FEATURES), name="x")
-    hidden = keras.layers.GRU(REFERENCE_UNITS, name="gru")(inputs)
-    outputs = keras.layers.Dense(REFERENCE_CLASSES, activation="softmax", name="scores")(hidden)
-    return keras.Model(inputs, outputs, name="kws_gru64")
+def reference_model(flavour=None, name: str = "kws_gru64"):
+    """The reference GRU(64) in tf_keras, or in another Keras module (``import keras``: Keras 3)."""
+    k = flavour or keras
+    k.utils.set_random_seed(0)
+    inputs = k.Input((REFERENCE_STEPS, REFERENCE_FEATURES), name="x")
+    hidden = k.layers.GRU(REFERENCE_UNITS, name="gru")(inputs)
+    outputs = k.layers.Dense(REFERENCE_CLASSES, activation="softmax", name="scores")(hidden)
+    return k.Model(inputs, outputs, name=name)
+
+
+def keras3_reference_model() -> keras.Model:
+    """The reference GRU(64) written with Keras 3, rebuilt as tf_keras as ``python -m export`` does."""
+    import keras as keras3
+
+    from export.loading import from_memory
+
+    return from_memory(reference_model(keras3, name="kws_gru64_keras3")).model
 
 
 def _random_inputs(model: keras.Model, count: int, steps: int) -> list[np.ndarray]:
@@ -188,8 +202,8 @@ def load_saved(model_dir: Path) -> tuple[str, keras.Model, list[np.ndarray], str
 
 def load_entry(entry: str) -> tuple[str, keras.Model, list[np.ndarray], str]:
     """REFERENCE_ENTRY for the reference GRU(64), else a model directory."""
-    if entry == REFERENCE_ENTRY:
-        reference = reference_model()
+    if entry in (REFERENCE_ENTRY, KERAS3_ENTRY):
+        reference = reference_model() if entry == REFERENCE_ENTRY else keras3_reference_model()
         return (reference.name, reference, _random_inputs(reference, CALIBRATION_SAMPLES, REFERENCE_STEPS),
                 "random normal, random weights")
     return load_saved(Path(entry))
@@ -259,6 +273,7 @@ def benchmark_model(name: str, model: keras.Model, inputs: list[np.ndarray], pea
             "argmax_agreement": float(np.mean(outputs.argmax(-1) == reference.argmax(-1))),
             "ops": info["ops"],
         })
+    _add_tflm_footprint(rows, folder / f"{model.name}_int8.tflite")
     seconds = interleaved_medians({row: (lambda r=runtime: r.run_named(feeds)) for row, runtime in runtimes.items()})
     for row in rows:
         if row["name"] in seconds:
@@ -275,6 +290,23 @@ def benchmark_model(name: str, model: keras.Model, inputs: list[np.ndarray], pea
     }
 
 
+def _add_tflm_footprint(rows: list[dict], int8_file: Path) -> None:
+    """TFLite Micro flash and arena of the full-int8 TFLite row (skipped without tflite-micro)."""
+    row = next((r for r in rows if r["name"] == "TFLite int8" and "error" not in r), None)
+    if row is None:
+        return
+    try:
+        from export.tflm import footprint
+
+        measured = footprint(int8_file)
+    except ImportError:
+        return
+    except Exception as error:  # a model TFLite Micro cannot run: say so in the table
+        row["tflm_error"] = str(error).splitlines()[0][:120]
+        return
+    row["tflm_flash_bytes"], row["tflm_arena_bytes"] = measured["flash_bytes"], measured["arena_bytes"]
+
+
 def latency_ratios(seconds: dict[str, float]) -> dict[str, float]:
     """The issue's performance goals as time ratios (int8 / float <= 1, ONNX / TFLite <= 1.2)."""
     return {label: seconds[numerator] / seconds[denominator] for label, (numerator, denominator) in RATIOS.items()
@@ -285,14 +317,16 @@ def format_table(result: dict, source: str) -> str:
     lines = [f"## {result['model']}  ({result['params']:,} params, {result['flops'] / 1e6:.2f} MFLOP per inference, "
              f"inputs: {source})",
              f"{'runtime':<13} {'bytes':>9} {'B/param':>8} {'latency us':>11} {'vs Keras':>9} "
-             f"{'max diff':>9} {'agree':>6}",
+             f"{'max diff':>9} {'agree':>6} {'TFLM flash':>11} {'TFLM arena':>11}",
              f"{'Keras model(x)':<13} {'':>9} {'':>8} {result['keras_latency_us']:>11.0f} {'1x':>9}"]
     for row in result["rows"]:
         if "error" in row:
             lines.append(f"{row['name']:<13} failed: {row['error']}")
             continue
         lines.append(f"{row['name']:<13} {row['bytes']:>9,} {row['bytes_per_param']:>8.2f} {row['latency_us']:>11.1f} "
-                     f"{row['speedup_vs_keras']:>8.0f}x {row['max_abs_diff']:>9.2g} {row['argmax_agreement']:>6.1%}")
+                     f"{row['speedup_vs_keras']:>8.0f}x {row['max_abs_diff']:>9.2g} {row['argmax_agreement']:>6.1%}"
+                     + (f" {row['tflm_flash_bytes']:>11,} {row['tflm_arena_bytes']:>11,}" if "tflm_arena_bytes" in row
+                        else ""))
     if result["tflite_int8_over_flop_limit"] is not None:
         lines.append(f"FLOP limit at the one-core peak: {result['flop_limit_us']:.1f} us; TFLite int8 takes "
                      f"{result['tflite_int8_over_flop_limit']:.1f}x that")
@@ -326,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     peak = one_core_peak_flops()
     print(f"one-core float32 peak (numpy {PEAK_MATRIX}x{PEAK_MATRIX} matmul, 1 thread): {peak / 1e9:.1f} GFLOP/s\n")
-    entries = [REFERENCE_ENTRY]
+    entries = [REFERENCE_ENTRY, KERAS3_ENTRY]
     folder = Path(args.saved_models)
     if not args.skip_saved and folder.is_dir():
         entries += [str(path.parent) for path in sorted(folder.glob("*/model.keras"))]

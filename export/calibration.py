@@ -97,3 +97,37 @@ def step_inputs(step_model: Any, sequences: np.ndarray, max_samples: int = 400, 
     arrays = [np.concatenate(bucket) for bucket in collected]
     chosen = np.random.default_rng(seed).permutation(len(arrays[0]))[:max_samples]
     return [array[chosen] for array in arrays]
+
+
+# Inputs drawn from the model's input spec (no data given): standard-normal floats, the scale most
+# feature pipelines normalise to; integer inputs (token ids) uniform below the smallest Embedding
+# vocabulary, else 0/1. A free time axis gets SPEC_STEPS steps only for the rebuild check; an export
+# needs a fixed length, given by the data (spec_length).
+SPEC_STEPS = 16
+SPEC_DESCRIPTION = ("drawn from the model's input spec (float inputs standard normal, integer inputs uniform "
+                    "token ids): parity checked on synthetic inputs, not on your data")
+
+
+def spec_inputs(model: Any, count: int, seed: int = 0, steps: int | None = None) -> list[np.ndarray]:
+    """``count`` samples per model input drawn from its shape and dtype (see SPEC_DESCRIPTION)."""
+    rng = np.random.default_rng(seed)
+    vocabulary = _smallest_vocabulary(model)
+    arrays = []
+    for tensor in model.inputs:
+        shape = [count] + [int(d) if d is not None else (steps or SPEC_STEPS) for d in tensor.shape[1:]]
+        dtype = np.dtype(getattr(tensor.dtype, "as_numpy_dtype", tensor.dtype))
+        if np.issubdtype(dtype, np.integer):
+            arrays.append(rng.integers(0, vocabulary or 2, size=shape).astype(dtype))
+        else:
+            arrays.append(rng.normal(size=shape).astype(np.float32))
+    return arrays
+
+
+def free_time_axes(model: Any) -> list[str]:
+    """Names of inputs whose shape has an unknown dimension (beyond the batch)."""
+    return [tensor.name.split(":")[0] for tensor in model.inputs if any(d is None for d in tensor.shape[1:])]
+
+
+def _smallest_vocabulary(model: Any) -> int | None:
+    sizes = [int(layer.input_dim) for layer in model.layers if type(layer).__name__ == "Embedding"]
+    return min(sizes) if sizes else None

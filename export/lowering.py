@@ -34,17 +34,24 @@ class LoweringContext:
 
 # fn(layer, inputs, kwargs, mask) -> outputs (a tensor or a list of tensors, as the Keras call returns)
 LoweringFn = Callable[[Any, Any, dict, Any], Any]
+# The one layer registry of the export: class name -> lowering, plus what the other stages need to
+# know of the layer (mask propagation, whether a step model can run it one step at a time).
 LOWERINGS: dict[str, LoweringFn] = {}
-
-# Layers whose output carries the input's mask unchanged (Keras ``supports_masking`` semantics).
-_MASK_PASSING = {"Dense", "Dropout", "Activation", "TimeDistributed", "BatchNormalization",
-                 "LayerNormalization", "Identity"}
+PASSES_MASK: set[str] = set()  # output carries the input's mask unchanged (Keras supports_masking)
+MIXES_TIME: set[str] = set()  # combines several time steps: no step model (--step) through it
 
 
-def register_lowering(*class_names: str) -> Callable[[LoweringFn], LoweringFn]:
+def register_lowering(*class_names: str, passes_mask: bool = False,
+                      mixes_time: bool = False) -> Callable[[LoweringFn], LoweringFn]:
+    """Register ``fn`` as the lowering of every class in ``class_names``, with the layers' traits."""
+
     def register(fn: LoweringFn) -> LoweringFn:
         for name in class_names:
             LOWERINGS[name] = fn
+            if passes_mask:
+                PASSES_MASK.add(name)
+            if mixes_time:
+                MIXES_TIME.add(name)
         return fn
 
     return register
@@ -121,6 +128,18 @@ def lower_model(model: keras.Model, sequence_length: int | None = None,
         _CELL_CLIP.reset(token)
 
 
+def check_supported(model: keras.Model, source: Any = None) -> None:
+    """UserError naming the first layer (and its class) without a lowering, before any conversion."""
+    prefix = f"{source}: " if source else ""
+    for layer in model.layers:
+        inner = getattr(layer, "layer", None) if type(layer).__name__ == "TimeDistributed" else None
+        for item in (layer, inner) if inner is not None else (layer,):
+            class_name = type(item).__name__
+            if class_name != "InputLayer" and class_name not in LOWERINGS:
+                raise UserError(f"{prefix}layer {item.name!r} ({class_name}): not supported by the export "
+                                f"(supported: {', '.join(sorted(LOWERINGS))})")
+
+
 def lstm_cell_state_inputs(model: keras.Model) -> list[int]:
     """Indices of ``model.inputs`` that feed an LSTM's initial cell state (``state_in`` c of step models)."""
     positions = {id(tensor): index for index, tensor in enumerate(model.inputs)}
@@ -171,7 +190,7 @@ def _lower_node(node: Any, context: LoweringContext) -> None:
         context.values[id(keras_tensor)] = value
     if class_name == "Masking":
         context.masks[id(keras_outputs[0])] = _masking_mask(layer, args[0])
-    elif mask is not None and (class_name in _MASK_PASSING or _returns_sequences(layer)):
+    elif mask is not None and (class_name in PASSES_MASK or _returns_sequences(layer)):
         context.masks[id(keras_outputs[0])] = mask
 
 
@@ -197,7 +216,8 @@ def _static_shape(x: tf.Tensor) -> list[int]:
 
 
 # --------------------------------------------------------------------------- simple layers
-@register_lowering("Dropout", "GaussianNoise", "ActivityRegularization", "SpatialDropout1D", "Identity")
+@register_lowering("Dropout", "GaussianNoise", "ActivityRegularization", "SpatialDropout1D", "Identity",
+                   passes_mask=True)
 def _identity(layer, x, kwargs, mask):
     return x
 
@@ -209,7 +229,7 @@ def _tf_op_lambda(layer, x, kwargs, mask):
     return x
 
 
-@register_lowering("Activation")
+@register_lowering("Activation", passes_mask=True)
 def _activation(layer, x, kwargs, mask):
     return activation(layer.activation)(x)
 
@@ -224,7 +244,7 @@ def _dense(x: tf.Tensor, kernel: np.ndarray, bias: np.ndarray | None) -> tf.Tens
     return tf.reshape(y, shape[:-1] + [kernel.shape[-1]]) if len(shape) != 2 else y
 
 
-@register_lowering("Dense")
+@register_lowering("Dense", passes_mask=True)
 def _dense_layer(layer, x, kwargs, mask):
     bias = numpy_value(layer.bias) if layer.use_bias else None
     return activation(layer.activation)(_dense(x, numpy_value(layer.kernel), bias))
@@ -250,7 +270,7 @@ def _conv_padding(layer: Any) -> str:
     return layer.padding.upper() if layer.padding in ("valid", "same") else "VALID"
 
 
-@register_lowering("Conv1D")
+@register_lowering("Conv1D", mixes_time=True)
 def _conv1d(layer, x, kwargs, mask):
     if layer.padding == "causal":
         left = layer.dilation_rate[0] * (layer.kernel_size[0] - 1)
@@ -276,12 +296,71 @@ def _max_pool2d(layer, x, kwargs, mask):
     return tf.nn.max_pool2d(x, layer.pool_size, layer.strides, layer.padding.upper())
 
 
-@register_lowering("MaxPooling1D")
+@register_lowering("MaxPooling1D", mixes_time=True)
 def _max_pool1d(layer, x, kwargs, mask):
     return tf.nn.max_pool1d(x, layer.pool_size, layer.strides, layer.padding.upper())
 
 
-@register_lowering("BatchNormalization")
+@register_lowering("DepthwiseConv2D")
+def _depthwise_conv2d(layer, x, kwargs, mask):
+    y = tf.nn.depthwise_conv2d(x, const(numpy_value(layer.depthwise_kernel)), strides=[1, *layer.strides, 1],
+                               padding=_conv_padding(layer), dilations=layer.dilation_rate)
+    if layer.use_bias:
+        y = y + const(numpy_value(layer.bias))
+    return activation(layer.activation)(y)
+
+
+@register_lowering("DepthwiseConv1D", mixes_time=True)
+def _depthwise_conv1d(layer, x, kwargs, mask):
+    """As a depthwise 2-D convolution over a height-1 image (TFLite has no 1-D depthwise op)."""
+    kernel = numpy_value(layer.depthwise_kernel)[None]  # (1, k, channels, multiplier)
+    y = tf.nn.depthwise_conv2d(tf.expand_dims(x, 1), const(kernel), strides=[1, 1, layer.strides[0], 1],
+                               padding=_conv_padding(layer), dilations=[1, layer.dilation_rate[0]])
+    y = tf.squeeze(y, 1)
+    if layer.use_bias:
+        y = y + const(numpy_value(layer.bias))
+    return activation(layer.activation)(y)
+
+
+@register_lowering("AveragePooling2D")
+def _average_pool2d(layer, x, kwargs, mask):
+    return tf.nn.avg_pool2d(x, layer.pool_size, layer.strides, layer.padding.upper())
+
+
+@register_lowering("AveragePooling1D", mixes_time=True)
+def _average_pool1d(layer, x, kwargs, mask):
+    return tf.nn.avg_pool1d(x, layer.pool_size, layer.strides, layer.padding.upper())
+
+
+@register_lowering("GlobalMaxPooling2D")
+def _global_max_2d(layer, x, kwargs, mask):
+    return tf.reduce_max(x, axis=[1, 2])
+
+
+@register_lowering("Permute", mixes_time=True)
+def _permute(layer, x, kwargs, mask):
+    return tf.transpose(x, [0, *layer.dims])
+
+
+@register_lowering("Average")
+def _average(layer, inputs, kwargs, mask):
+    return _add(layer, inputs, kwargs, mask) * (1.0 / len(inputs))
+
+
+@register_lowering("Subtract")
+def _subtract(layer, inputs, kwargs, mask):
+    return inputs[0] - inputs[1]
+
+
+@register_lowering("Maximum")
+def _maximum(layer, inputs, kwargs, mask):
+    result = inputs[0]
+    for value in inputs[1:]:
+        result = tf.maximum(result, value)
+    return result
+
+
+@register_lowering("BatchNormalization", passes_mask=True)
 def _batch_norm(layer, x, kwargs, mask):
     # Inference form folded into one scale and one offset per channel.
     gamma = numpy_value(layer.gamma) if layer.scale else 1.0
@@ -291,7 +370,7 @@ def _batch_norm(layer, x, kwargs, mask):
     return x * const(scale) + const(offset)
 
 
-@register_lowering("LayerNormalization")
+@register_lowering("LayerNormalization", passes_mask=True)
 def _layer_norm(layer, x, kwargs, mask):
     axes = [axis % len(x.shape) for axis in layer.axis]
     mean = tf.reduce_mean(x, axis=axes, keepdims=True)
@@ -305,22 +384,22 @@ def _layer_norm(layer, x, kwargs, mask):
     return y
 
 
-@register_lowering("Flatten")
+@register_lowering("Flatten", mixes_time=True)
 def _flatten(layer, x, kwargs, mask):
     return tf.reshape(x, [_static_shape(x)[0], -1])  # batch may be batch*time under TimeDistributed
 
 
-@register_lowering("Reshape")
+@register_lowering("Reshape", mixes_time=True)
 def _reshape(layer, x, kwargs, mask):
     return tf.reshape(x, [_static_shape(x)[0], *layer.target_shape])
 
 
-@register_lowering("RepeatVector")
+@register_lowering("RepeatVector", mixes_time=True)
 def _repeat_vector(layer, x, kwargs, mask):
     return tf.tile(tf.expand_dims(x, 1), [1, layer.n, 1])
 
 
-@register_lowering("GlobalAveragePooling1D")
+@register_lowering("GlobalAveragePooling1D", mixes_time=True)
 def _global_average_1d(layer, x, kwargs, mask):
     if mask is None:
         return tf.reduce_mean(x, axis=1)
@@ -333,7 +412,7 @@ def _global_average_2d(layer, x, kwargs, mask):
     return tf.reduce_mean(x, axis=[1, 2])
 
 
-@register_lowering("GlobalMaxPooling1D")
+@register_lowering("GlobalMaxPooling1D", mixes_time=True)
 def _global_max_1d(layer, x, kwargs, mask):
     return tf.reduce_max(x, axis=1)
 
@@ -359,7 +438,7 @@ def _concatenate(layer, inputs, kwargs, mask):
     return tf.concat(inputs, axis=layer.axis)
 
 
-@register_lowering("TimeDistributed")
+@register_lowering("TimeDistributed", passes_mask=True)
 def _time_distributed(layer, x, kwargs, mask):
     """Fold time into batch, lower the inner layer, unfold."""
     shape = _static_shape(x)
@@ -373,7 +452,7 @@ def _time_distributed(layer, x, kwargs, mask):
 
 
 # --------------------------------------------------------------------------- attention
-@register_lowering("Attention")
+@register_lowering("Attention", mixes_time=True)
 def _dot_attention(layer, inputs, kwargs, mask):
     query, value = inputs[0], inputs[1]
     key = inputs[2] if len(inputs) > 2 else value
@@ -389,7 +468,7 @@ def _dot_attention(layer, inputs, kwargs, mask):
     return _attend(scores, value, kwargs, causal=bool(kwargs.get("use_causal_mask") or getattr(layer, "causal", False)))
 
 
-@register_lowering("AdditiveAttention")
+@register_lowering("AdditiveAttention", mixes_time=True)
 def _additive_attention(layer, inputs, kwargs, mask):
     query, value = inputs[0], inputs[1]
     key = inputs[2] if len(inputs) > 2 else value
@@ -426,6 +505,7 @@ class RecurrentWeights:
     recurrent_bias: np.ndarray | None  # GRU reset_after only: bias inside the reset product
     units: int
     keep_negated: bool = False  # the keep gate's columns are negated: its activation gives 1 - gate
+    reset_before: bool = False  # GRU reset_after=False: the reset gate scales h before its matmul
 
 
 def _cell_weights(cell: Any) -> RecurrentWeights:
@@ -435,8 +515,6 @@ def _cell_weights(cell: Any) -> RecurrentWeights:
     bias = numpy_value(cell.bias) if cell.use_bias else np.zeros(gates_units, np.float32)
     recurrent_bias = None
     if type(cell).__name__.startswith("GRU"):
-        if not cell.reset_after:
-            raise UserError(f"GRU cell {cell.name!r}: only reset_after=True is supported by the export lowering")
         if bias.ndim == 2:
             # Bias rows: [input, recurrent]. The z and r parts of the recurrent bias are summed
             # with the input projection anyway, so fold them there; only the candidate part stays.
@@ -444,7 +522,8 @@ def _cell_weights(cell: Any) -> RecurrentWeights:
             input_bias = bias[0] + np.concatenate([bias[1][: 2 * units], np.zeros(units, np.float32)])
             recurrent_bias = bias[1][2 * units:]
             bias = input_bias
-    weights = RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units)
+    weights = RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units,
+                               reset_before=type(cell).__name__.startswith("GRU") and not cell.reset_after)
     block = KEEP_GATE_BLOCK.get(type(cell).__name__)
     if block is not None and activation_name(cell.recurrent_activation) in SYMMETRIC_GATE_ACTIVATIONS:
         _negate_keep_gate(weights, block)
@@ -474,12 +553,16 @@ def _negate_keep_gate(weights: RecurrentWeights, block: int) -> None:
 def _gru_step(cell, w: RecurrentWeights, x_t, h, constants):
     x_zr, x_h = x_t  # the input projection was split once for all steps
     recurrent_zr, recurrent_h = constants["recurrent_parts"]
-    h_zr, h_h = tf.matmul(h, recurrent_zr), tf.matmul(h, recurrent_h)
-    if w.recurrent_bias is not None:
-        h_h = h_h + constants["recurrent_bias"]
+    h_zr = tf.matmul(h, recurrent_zr)
     z_or_replace, r = tf.split(activation(cell.recurrent_activation)(x_zr + h_zr), 2, axis=1)
     replace = z_or_replace if w.keep_negated else 1.0 - z_or_replace  # 1 - z
-    candidate = activation(cell.activation)(x_h + r * h_h)
+    if w.reset_before:  # reset_after=False (original GRU): h_h = (r * h) @ U_h, its bias is in x_h
+        candidate = activation(cell.activation)(x_h + tf.matmul(r * h, recurrent_h))
+    else:
+        h_h = tf.matmul(h, recurrent_h)
+        if w.recurrent_bias is not None:
+            h_h = h_h + constants["recurrent_bias"]
+        candidate = activation(cell.activation)(x_h + r * h_h)
     new_h = h + replace * (candidate - h)  # = z * h + (1 - z) * candidate, one op fewer
     return new_h, [new_h]
 
@@ -598,7 +681,7 @@ _MERGES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
 }
 
 
-@register_lowering("Bidirectional")
+@register_lowering("Bidirectional", mixes_time=True)
 def _bidirectional(layer, x, kwargs, mask):
     if layer.merge_mode not in _MERGES:
         raise UserError(f"layer {layer.name!r}: merge_mode {layer.merge_mode!r} is not supported by the export lowering")

@@ -30,7 +30,7 @@ from suite.atomic import write_bytes
 from suite.errors import UserError
 from suite.keras import keras, tf
 
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+from export import QUANTIZE_MODES  # one list for the CLI and both converters
 RECURRENT_OPS = {"GRU", "LSTM", "RNN"}
 # Control flow means the recurrence was not recognised: slow and never what we want on a device.
 FORBIDDEN_OPS = {"Loop", "Scan", "If"}
@@ -64,13 +64,30 @@ def _simple_rnn_weights(rnn: keras.layers.SimpleRNN) -> tuple:
     return kernel, recurrent, bias, ONNX_RNN_ACTIVATIONS[activation]
 
 
+def _needs_stand_in(layer) -> bool:
+    """SimpleRNN (tf2onnx makes a Loop) and GRU(reset_after=False) (tf2onnx makes a Loop too)."""
+    return isinstance(layer, keras.layers.SimpleRNN) or (
+        isinstance(layer, keras.layers.GRU) and not layer.get_config()["reset_after"])
+
+
 def _simple_rnn_directions(layer) -> list | None:
-    """The SimpleRNN directions of ``layer`` (plain or Bidirectional), or None for any other layer."""
-    if isinstance(layer, keras.layers.SimpleRNN):
+    """The stand-in directions of ``layer`` (plain or Bidirectional), or None for any other layer."""
+    if _needs_stand_in(layer):
         return [layer]
-    if isinstance(layer, keras.layers.Bidirectional) and isinstance(layer.forward_layer, keras.layers.SimpleRNN):
+    if isinstance(layer, keras.layers.Bidirectional) and _needs_stand_in(layer.forward_layer):
         return [layer.forward_layer, layer.backward_layer]
     return None
+
+
+def _reset_before_gru_weights(gru) -> tuple:
+    """(kernel, recurrent_kernel, bias, None) of a GRU(reset_after=False): ONNX GRU linear_before_reset=0."""
+    config = gru.get_config()
+    if (config["activation"], config["recurrent_activation"]) != ("tanh", "sigmoid"):
+        raise UserError(f"layer {gru.name}: GRU(reset_after=False) with activations {config['activation']}/"
+                        f"{config['recurrent_activation']} has no ONNX GRU equivalent here (tanh/sigmoid only)")
+    kernel, recurrent, *bias = gru.get_weights()
+    bias = bias[0] if bias else np.zeros(kernel.shape[1], np.float32)
+    return kernel, recurrent, bias, None
 
 
 def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, tuple]]:
@@ -104,7 +121,8 @@ def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, t
         stand_ins = [stand_in.forward_layer, stand_in.backward_layer] if len(directions) == 2 else [stand_in]
         for rnn, gru in zip(directions, stand_ins):
             marker = float(STAND_IN_MARKER + len(markers))
-            markers[marker] = _simple_rnn_weights(rnn)
+            markers[marker] = (_simple_rnn_weights(rnn) if isinstance(rnn, keras.layers.SimpleRNN)
+                               else _reset_before_gru_weights(rnn))
             gru.set_weights([np.full_like(w, marker if i == 0 else 0.0) for i, w in enumerate(gru.get_weights())])
     return clone, markers
 
@@ -121,7 +139,11 @@ def _rewrite_gru_as_rnn(proto: onnx.ModelProto, markers: dict[float, tuple]) -> 
         if not all(value in markers and np.all(direction == value)
                    for value, direction in zip(first_values, weights)):
             continue  # a real GRU layer
-        _gru_node_to_rnn(node, [markers[value] for value in first_values], proto.graph)
+        directions = [markers[value] for value in first_values]
+        if directions[0][3] is None:  # a GRU(reset_after=False): stays a GRU, new weights
+            _gru_node_reset_before(node, directions, proto.graph)
+        else:
+            _gru_node_to_rnn(node, directions, proto.graph)
         found.update(first_values)
     if found != set(markers):
         raise RuntimeError(f"ONNX graph: found {len(found)} of {len(markers)} SimpleRNN directions")
@@ -131,8 +153,17 @@ def _rewrite_gru_as_rnn(proto: onnx.ModelProto, markers: dict[float, tuple]) -> 
     proto.graph.initializer.extend(kept)
 
 
-def _gru_node_to_rnn(node: onnx.NodeProto, directions: list, graph: onnx.GraphProto) -> None:
-    # Keras: h = act(x K + b + h U); ONNX RNN: h = f(X W^T + H R^T + Wb + Rb).
+def _gru_node_reset_before(node: onnx.NodeProto, directions: list, graph: onnx.GraphProto) -> None:
+    """Keras GRU(reset_after=False) as ONNX GRU with linear_before_reset=0 (both order gates z, r, h)."""
+    _set_recurrent_weights(node, directions, graph, "gru")
+    kept = [a for a in node.attribute if a.name in ("direction", "hidden_size")]
+    del node.attribute[:]
+    node.attribute.extend(kept)
+    node.attribute.append(helper.make_attribute("linear_before_reset", 0))
+
+
+def _set_recurrent_weights(node: onnx.NodeProto, directions: list, graph: onnx.GraphProto, tag: str) -> None:
+    # Keras: x K + b + h U (gates in columns); ONNX: X W^T + H R^T + Wb + Rb (gates in rows).
     arrays = {
         1: np.stack([kernel.T for kernel, _, _, _ in directions]),
         2: np.stack([recurrent.T for _, recurrent, _, _ in directions]),
@@ -140,9 +171,14 @@ def _gru_node_to_rnn(node: onnx.NodeProto, directions: list, graph: onnx.GraphPr
     }
     for position, array in arrays.items():
         # New initializers: tf2onnx shares identical ones (the stand-ins' zero biases) between nodes.
-        name = f"{node.name or node.output[0]}_rnn_input_{position}"
+        name = f"{node.name or node.output[0]}_{tag}_input_{position}"
         graph.initializer.append(numpy_helper.from_array(array.astype(np.float32), name))
         node.input[position] = name
+
+
+def _gru_node_to_rnn(node: onnx.NodeProto, directions: list, graph: onnx.GraphProto) -> None:
+    # Keras: h = act(x K + b + h U); ONNX RNN: h = f(X W^T + H R^T + Wb + Rb).
+    _set_recurrent_weights(node, directions, graph, "rnn")
     node.op_type = "RNN"
     node.name = node.name.replace("GRU", "RNN")
     kept = [a for a in node.attribute if a.name in ("direction", "hidden_size")]
@@ -300,7 +336,7 @@ def check_graph(proto: onnx.ModelProto) -> None:
     onnx.checker.check_model(proto)
     loops = sorted({n.op_type for n in proto.graph.node} & FORBIDDEN_OPS)
     if loops:
-        raise RuntimeError(f"ONNX graph contains {loops}: a recurrent layer was not converted to a native op")
+        raise UserError(f"ONNX graph contains {loops}: a recurrent layer was not converted to a native op")
 
 
 def op_counts(proto: onnx.ModelProto) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -16,10 +17,13 @@ import numpy as np
 from suite.atomic import write_text
 from suite.errors import UserError
 
-# Agreement thresholds, by task (issue 3).
-MIN_ARGMAX_AGREEMENT = 0.99  # classification: share of samples whose argmax matches Keras
-MAX_AUROC_DROP = 0.01  # risk: |AUROC(export) - AUROC(Keras)|
-MAX_RELATIVE_NLL_INCREASE = 0.02  # generation: (NLL(export) - NLL(Keras)) / NLL(Keras)
+from export.tasks import (MAX_AUROC_DROP, MAX_RELATIVE_NLL_INCREASE, MIN_ARGMAX_AGREEMENT,  # noqa: F401
+                          evaluate, get_task)
+
+# Held-out sequences the gate needs: with fewer, one flipped sample moves a 99% agreement gate by
+# more than its margin (42 clips: one flip is 2.4 points), and the 95% intervals are too wide to
+# tell a good export from a bad one (Wilson interval of 41/42 is [0.88, 1.00]).
+MIN_HELDOUT_SEQUENCES = 200
 
 # Size bound for full-int8 files (issue 3): weights stored once plus a fixed graph allowance.
 BYTES_PER_PARAM_BOUND = 1.25
@@ -59,52 +63,17 @@ def keras_predict(model: Any, inputs: Any) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- task metrics
-def _labels(targets: Any, reference: np.ndarray) -> np.ndarray:
-    """Integer class labels: the targets (ids or one-hot), or Keras' own argmax without targets."""
-    if targets is None:
-        return reference.argmax(-1)
-    targets = np.asarray(targets)
-    if targets.shape == reference.shape:
-        return targets.argmax(-1)
-    return targets.reshape(reference.shape[:-1]).astype(np.int64)
-
-
-def _accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(outputs.argmax(-1) == labels))
-
-
-def _auroc(scores: np.ndarray, labels: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    labels = labels.reshape(-1)
-    if len(np.unique(labels)) < 2:
-        return float("nan")
-    return float(roc_auc_score(labels, scores.reshape(-1)))
-
-
-def _nll(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    picked = np.take_along_axis(probabilities, labels[..., None].astype(np.int64), axis=-1)
-    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
-
-
 def task_metrics(task: str, keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict[str, Any]:
-    """Metric for Keras and for the export, plus the agreement figure the threshold applies to."""
-    if task == "risk":
-        labels = (np.asarray(targets) if targets is not None else keras_out > 0.5).astype(np.int64)
-        keras_auroc, export_auroc = _auroc(keras_out, labels), _auroc(export_out, labels)
-        return {"metric": "auroc", "keras": keras_auroc, "export": export_auroc,
-                "agreement": abs(export_auroc - keras_auroc), "threshold": MAX_AUROC_DROP,
-                "passed": bool(np.isnan(keras_auroc) or abs(export_auroc - keras_auroc) <= MAX_AUROC_DROP)}
-    labels = _labels(targets, keras_out)
-    if task == "generation":
-        keras_nll, export_nll = _nll(keras_out, labels), _nll(export_out, labels)
-        increase = (export_nll - keras_nll) / max(keras_nll, 1e-9)
-        return {"metric": "nll", "keras": keras_nll, "export": export_nll, "agreement": increase,
-                "threshold": MAX_RELATIVE_NLL_INCREASE, "passed": bool(increase <= MAX_RELATIVE_NLL_INCREASE)}
-    agreement = float(np.mean(keras_out.argmax(-1) == export_out.argmax(-1)))
-    return {"metric": "accuracy", "keras": _accuracy(keras_out, labels), "export": _accuracy(export_out, labels),
-            "agreement": agreement, "threshold": MIN_ARGMAX_AGREEMENT,
-            "passed": bool(agreement >= MIN_ARGMAX_AGREEMENT)}
+    """Metric for Keras and for the export, the gated figure, its threshold and intervals (export/tasks.py)."""
+    return evaluate(task, keras_out, export_out, targets)
+
+
+def check_heldout_count(count: int, source: str, minimum: int = MIN_HELDOUT_SEQUENCES) -> None:
+    """UserError before any conversion when the held-out set is too small to gate on."""
+    if count < minimum:
+        raise UserError(f"{source}: insufficient held-out data: {count} sequences (the parity gate needs "
+                        f"at least {minimum}; a --calibration-data file is split in half, so give it "
+                        f"{2 * minimum} samples)")
 
 
 # --------------------------------------------------------------------------- latency
@@ -195,25 +164,41 @@ def streaming_check(sequence_model: Any, streaming_runtime: Any, sequences: np.n
     metrics = task_metrics(task, keras_out, compare, targets)
     result = {"step_sequences": len(sequences), "step_max_abs_diff": float(np.max(np.abs(keras_out - compare))),
               "step_metric": metrics["metric"], "step_keras": metrics["keras"], "step_export": metrics["export"],
-              "step_agreement": metrics["agreement"], "step_passed": metrics["passed"]}
-    if task == "classification":
+              "step_agreement": metrics["agreement"], "step_threshold": metrics["threshold"],
+              "step_passed": metrics["passed"]}
+    for key in ("agreement_interval", "change", "change_interval"):
+        if key in metrics:
+            result[f"step_{key}"] = metrics[key]
+    if metrics["metric"] in ("accuracy", "token_accuracy"):
         result["step_argmax_agreement"] = metrics["agreement"]
     return result
 
 
+def interval_text(interval: Any) -> str:
+    return "" if not interval else f" [95% {interval[0]:.4f}, {interval[1]:.4f}]"
+
+
 def check_agreement(report: dict) -> None:
-    """Raise UserError when the export fails its task threshold or the step check."""
+    """Raise UserError when the export fails its task gate, the step check or the microcontroller check."""
     if not report["passed"]:
         raise UserError(
             f"{report['path']}: export disagrees with Keras: {report['metric']} agreement figure "
-            f"{report['agreement']:.4f} vs threshold {report['threshold']} "
-            f"(Keras {report['keras']:.4f}, export {report['export']:.4f}); try more --calibration-data "
-            "or a lighter --quantize mode")
+            f"{report['agreement']:.4f}{interval_text(report.get('agreement_interval'))} vs threshold "
+            f"{report['threshold']} (Keras {report['keras']:.4f}, export {report['export']:.4f}); try more "
+            "--calibration-data or a lighter --quantize mode")
     if report.get("step_passed") is False:
+        threshold = report.get("step_threshold", report.get("threshold"))
         raise UserError(
             f"{report['path']}: stepping the step model through {report['step_sequences']} held-out sequences "
-            f"misses the sequence model: {report['step_metric']} agreement figure {report['step_agreement']:.4f} "
-            f"vs threshold {report['threshold']} (Keras {report['step_keras']:.4f}, stepped {report['step_export']:.4f})")
+            f"misses the sequence model: {report['step_metric']} agreement figure {report['step_agreement']:.4f}"
+            f"{interval_text(report.get('step_agreement_interval'))} vs threshold {threshold} "
+            f"(Keras {report['step_keras']:.4f}, stepped {report['step_export']:.4f})")
+    micro = report.get("tflm")
+    if micro and micro.get("passed") is False:
+        raise UserError(
+            f"{report['path']}: in TFLite Micro the export misses Keras: {micro['metric']} agreement figure "
+            f"{micro['agreement']:.4f}{interval_text(micro.get('agreement_interval'))} vs threshold "
+            f"{micro['threshold']} (Keras {micro['keras']:.4f}, TFLite Micro {micro['export']:.4f})")
 
 
 def format_table(report: dict) -> str:
@@ -223,7 +208,10 @@ def format_table(report: dict) -> str:
         ("held-out samples", report["samples"]),
         ("max abs diff", f"{report['max_abs_diff']:.5f}"),
         (f"{report['metric']} keras / export", f"{report['keras']:.4f} / {report['export']:.4f}"),
-        ("agreement (threshold)", f"{report['agreement']:.4f} ({report['threshold']})"),
+        ("agreement (threshold)", f"{report['agreement']:.4f}{interval_text(report.get('agreement_interval'))} "
+                                  f"({report['threshold']})"),
+        ("task metric change", "-" if "change" not in report else
+         f"{report['change']:+.4f}{interval_text(report.get('change_interval'))}"),
         ("bytes", f"{report['bytes']:,}"),
         ("parameters", f"{report['params']:,}"),
         ("bytes per parameter", f"{report['bytes_per_param']:.2f}"),
@@ -240,6 +228,15 @@ def format_table(report: dict) -> str:
         rows.append((f"stepped {report['step_metric']} keras / export",
                      f"{report['step_keras']:.4f} / {report['step_export']:.4f}"))
         rows.append(("stepped agreement", f"{report['step_agreement']:.4f}" + ("" if report["step_passed"] else " FAILED")))
+    micro = report.get("tflm")
+    if micro:
+        rows.append(("TFLite Micro flash / arena", f"{micro['flash_bytes']:,} / {micro['arena_bytes']:,} bytes"))
+        rows.append((f"TFLite Micro {micro['mode']} agreement",
+                     f"{micro['agreement']:.4f}{interval_text(micro.get('agreement_interval'))}"
+                     + ("" if micro["passed"] else " FAILED")))
+        rows.append(("TFLite Micro sources", ", ".join(Path(path).name for path in micro["files"].values())))
+    if report.get("data"):
+        rows.append(("data", report["data"]))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 

@@ -119,16 +119,68 @@ class _OnnxBackend:
         return self.session.run(output_names, feeds)
 
 
+METADATA_NAME = "rnn_suite_app"  # the metadata buffer export/tflite.py writes
+
+
+def read_metadata(path: str) -> dict:
+    """The app metadata JSON packed in a .tflite (labels, normalisation, ...); {} if there is none."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    model = schema.Model.GetRootAs(data, 0)
+    for index in range(model.MetadataLength()):
+        entry = model.Metadata(index)
+        if entry.Name() and entry.Name().decode() == METADATA_NAME:
+            return json.loads(model.Buffers(entry.Buffer()).DataAsNumpy().tobytes())
+    return {}
+
+
+class _TFLMBackend:
+    """A full-int8 .tflite run by TensorFlow Lite Micro's Python interpreter (``pip install tflite-micro``).
+
+    TFLite Micro's reference kernels differ from LiteRT's (docs/deploy/microcontroller.md), so the
+    export checks parity here too. Tensor names and quantization come from LiteRT's reading of the
+    same file; TFLite Micro addresses inputs and outputs by their position in the subgraph.
+    """
+
+    def __init__(self, path: str, num_threads: int, arena_size: int | None = None):
+        from tflite_micro.python.tflite_micro import runtime as micro
+
+        described = _TFLiteBackend(path, num_threads)
+        order = {detail["index"]: position for position, detail in
+                 enumerate(described.interpreter.get_input_details())}
+        out_order = {detail["index"]: position for position, detail in
+                     enumerate(described.interpreter.get_output_details())}
+        self.inputs = {name: {**spec, "position": order[spec["index"]]} for name, spec in described.inputs.items()}
+        self.outputs = {name: {**spec, "position": out_order[spec["index"]]}
+                        for name, spec in described.outputs.items()}
+        with open(path, "rb") as handle:
+            self.interpreter = micro.Interpreter.from_bytes(handle.read(), arena_size=arena_size)
+
+    def invoke(self, feeds: dict[str, np.ndarray], output_names: list[str]) -> list[np.ndarray]:
+        for name, value in feeds.items():
+            self.interpreter.set_input(value, self.inputs[name]["position"])
+        self.interpreter.invoke()
+        return [np.array(self.interpreter.get_output(self.outputs[n]["position"])) for n in output_names]
+
+
 BACKENDS = {".tflite": _TFLiteBackend, ".onnx": _OnnxBackend}
+# Runtimes by name besides the one the file suffix picks ("auto").
+NAMED_BACKENDS = {"litert": _TFLiteBackend, "onnxruntime": _OnnxBackend, "tflm": _TFLMBackend}
 
 
-def _load_backend(path: str, num_threads: int):
+def _load_backend(path: str, num_threads: int, backend: str = "auto", **options):
     if not os.path.isfile(path):
         raise RuntimeInputError(f"{path}: no such model file")
     extension = os.path.splitext(path)[1].lower()
     if extension not in BACKENDS:
         raise RuntimeInputError(f"{path}: unknown model type (expected .tflite or .onnx)")
+    if backend != "auto" and backend not in NAMED_BACKENDS:
+        raise RuntimeInputError(f"backend {backend!r}: expected auto or one of {', '.join(NAMED_BACKENDS)}")
     try:
+        if backend != "auto":
+            return NAMED_BACKENDS[backend](path, num_threads, **options)
         return BACKENDS[extension](path, num_threads)
     except ImportError as error:
         raise RuntimeInputError(f"{path}: runtime for {extension} is not installed ({error})") from None
@@ -145,9 +197,9 @@ class Runtime:
     data inputs should be called by name with :meth:`run_named`.
     """
 
-    def __init__(self, path: str, num_threads: int = 1):
+    def __init__(self, path: str, num_threads: int = 1, backend: str = "auto", **options):
         self.path = path
-        self.backend = _load_backend(path, num_threads)
+        self.backend = _load_backend(path, num_threads, backend, **options)
         self.input_names = _ordered(list(self.backend.inputs), STATE_IN)
         self.output_names = _ordered(list(self.backend.outputs), STATE_OUT)
         self.input_shapes = [self.backend.inputs[n]["shape"] for n in self.input_names]
@@ -210,8 +262,8 @@ class StreamingRuntime(Runtime):
     The state is held here (as float32) between :meth:`step` calls; :meth:`reset` zeroes it.
     """
 
-    def __init__(self, path: str, num_threads: int = 1):
-        super().__init__(path, num_threads)
+    def __init__(self, path: str, num_threads: int = 1, backend: str = "auto", **options):
+        super().__init__(path, num_threads, backend, **options)
         self.state_names = [n for n in self.input_names if _state_index(n, STATE_IN) is not None]
         self.data_names = [n for n in self.input_names if n not in self.state_names]
         state_out = {_state_index(n, STATE_OUT): n for n in self.output_names}

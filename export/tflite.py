@@ -5,6 +5,7 @@ Keras recurrent layer: full-int8 conversion of those crashes it (docs/export.md)
 """
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from typing import Any, Iterator, Sequence
@@ -16,8 +17,12 @@ from suite.atomic import write_bytes
 from suite.errors import UserError
 from suite.keras import keras, tf
 
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+from export import QUANTIZE_MODES  # one list for the CLI and both converters
 
+# The one signature of every exported .tflite (LiteRT's and Android's default key) and the name of
+# the metadata buffer holding the app's JSON (labels, normalisation, ...).
+SIGNATURE_KEY = "serving_default"
+METADATA_NAME = "rnn_suite_app"
 # Representative samples used for int8 calibration at most (more adds time, not accuracy).
 MAX_CALIBRATION_SAMPLES = 200
 # Full int8 bounds LSTM cell states here: tanh(4) = 0.9993, so the output h barely changes, and the
@@ -28,7 +33,7 @@ LSTM_CELL_CLIP = 4.0
 
 def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "none",
               representative: np.ndarray | Sequence[np.ndarray] | None = None, int8_io: bool = False,
-              sequence_length: int | None = None) -> dict[str, Any]:
+              sequence_length: int | None = None, metadata: dict | None = None) -> dict[str, Any]:
     """Convert ``model`` to a .tflite file written atomically at ``out_path``.
 
     Returns {"path", "format", "quantize", "int8_io", "bytes", "ops", "op_counts", "params",
@@ -50,6 +55,7 @@ def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "
         if quantize == "int8" and not int8_io:
             flatbuffer = float_output_softmax(flatbuffer)
         flatbuffer = name_tensors(flatbuffer, model.output_names)
+        flatbuffer = add_signature_and_metadata(flatbuffer, model.output_names, metadata)
     op_counts = operator_counts(flatbuffer)
     foreign = sorted(name for name in op_counts if not name.isupper() or name.startswith("FLEX"))
     if foreign:
@@ -165,6 +171,46 @@ def name_tensors(flatbuffer: bytes, output_names: Sequence[str]) -> bytes:
         for item in signature.outputs or []:
             item.name = by_tensor.get(item.tensorIndex, item.name)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def add_signature_and_metadata(flatbuffer: bytes, output_names: Sequence[str], metadata: dict | None) -> bytes:
+    """One named signature (``serving_default``) over every input and output, and the app metadata.
+
+    Phone runtimes address tensors through the signature (LiteRT's signature runner, Android's
+    ``runSignature``): inputs keep the Keras input names (``x``, ``state_in_0``), outputs the Keras
+    output names (``state_out_0``). ``metadata`` (labels, normalisation, frame size, threshold, ...)
+    is stored as JSON in a model metadata buffer named METADATA_NAME, which any flatbuffer reader
+    gets back without TensorFlow (export.runtime.read_metadata).
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    subgraph = model.subgraphs[0]
+
+    def tensor_map(name: str, index: int) -> Any:
+        entry = schema.TensorMapT()
+        entry.name, entry.tensorIndex = name, int(index)
+        return entry
+
+    signature = schema.SignatureDefT()
+    signature.signatureKey, signature.subgraphIndex = SIGNATURE_KEY, 0
+    signature.inputs = [tensor_map(_clean_name(subgraph.tensors[i].name), i) for i in subgraph.inputs]
+    signature.outputs = [tensor_map(name, i) for i, name in zip(subgraph.outputs, output_names)]
+    model.signatureDefs = [signature]
+    if metadata:
+        buffer = schema.BufferT()
+        buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True, default=float).encode(), np.uint8)
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name, entry.buffer = METADATA_NAME, len(model.buffers) - 1
+        model.metadata = [item for item in (model.metadata or []) if item.name != METADATA_NAME.encode()] + [entry]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _clean_name(raw: Any) -> str:
+    name = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return name.removeprefix("serving_default_").split(":")[0]
 
 
 def operator_counts(flatbuffer: bytes) -> Counter:

@@ -20,7 +20,9 @@ from tests.export_toy_models import model_data, trained_model
 
 RUNTIME_SCRIPT = Path(runtime_module.__file__)
 SAMPLES = 24
-ALLOWED_IMPORTS = {"__future__", "argparse", "json", "os", "re", "sys", "numpy", "ai_edge_litert", "onnxruntime"}
+# tflite_micro: the optional TFLite Micro backend (a device-side runtime too, no TensorFlow).
+ALLOWED_IMPORTS = {"__future__", "argparse", "json", "os", "re", "sys", "numpy", "ai_edge_litert", "onnxruntime",
+                   "tflite_micro"}
 
 
 @pytest.fixture(scope="module")
