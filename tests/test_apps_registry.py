@@ -20,6 +20,14 @@ MIN_TINY_AGREEMENT = 0.9
 MODEL = Path("runs") / "{app}" / "tiny" / "model"
 
 
+def _tracks_keras(record: dict) -> bool:
+    """A tiny classifier near chance has near-ties that int8 may flip, so its strict parity gate may fail
+    (exit 2; the gates are tested on trained models in tests/test_export_*); its argmax must still agree
+    with Keras on most samples. Every other task passes its gate."""
+    near_tie = record["task"] == "classification" and record["agreement"] >= MIN_TINY_AGREEMENT
+    return record["passed"] or near_tie
+
+
 def _run(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=STEP_TIMEOUT_S)
@@ -77,10 +85,8 @@ def test_tiny_train_export_and_device_inference(app, tmp_path, repo_on_pythonpat
     exported = _run([f"apps.{app}", "export", "--model", str(model), "--json"], tmp_path)
     records = [json.loads(line) for line in exported.stdout.splitlines() if line.startswith("{")]
     assert records, exported.stderr[-3000:]
-    # A tiny model near chance has near-ties that int8 may flip, so its strict parity gate may fail (exit 2,
-    # tested on trained models in tests/test_export_*); every file must still track Keras closely.
     assert exported.returncode in (0, 2), exported.stderr[-3000:]
-    assert all(record["agreement"] >= MIN_TINY_AGREEMENT for record in records), records
+    assert all(_tracks_keras(record) for record in records), records
     assert {record["file"] for record in records} <= {p.name for p in (tmp_path / model).iterdir()}
 
     command = INFERENCE[app](tmp_path, model)

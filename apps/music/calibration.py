@@ -23,6 +23,8 @@ SPLITS = {"calibration": "train", "train": "train", "heldout": "test"}
 GENERATION_CHECK_TUNES = 32
 # The export task's generation gate (export/report.py MAX_RELATIVE_NLL_INCREASE): NLL may rise 2%.
 MAX_RELATIVE_NLL_INCREASE = 0.02
+# Start offsets tried per window length when a split has too few whole windows (e.g. a tiny corpus subset).
+WINDOW_SHIFTS = 16
 
 
 def corpus_tunes(config: dict, split: str) -> list[np.ndarray]:
@@ -43,19 +45,32 @@ def corpus_tunes(config: dict, split: str) -> list[np.ndarray]:
 @register_dataset("music")
 def music_dataset(config: dict, split: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     """(inputs (count, window[, features]), next events (count, window)) from ``split``'s tunes."""
-    from apps.music.data import windows
     from apps.music.model import model_inputs, settings_of
 
     music = settings_of(config, Path("config.json"))
     if not music.streamable:  # export converts the step model, which causal attention does not have
         raise UserError("an attention model is not streamable, so it has no step model to export "
                         "(generate with --backend keras)")
-    rows, weights, _ = windows(corpus_tunes(config, SPLITS.get(split, "test")), music.window)
-    complete = rows[weights.min(axis=1) > 0]  # whole windows only: no padding in calibration data
-    rows = complete if len(complete) else rows
+    rows = whole_windows(corpus_tunes(config, SPLITS.get(split, "test")), music.window, count)
     chosen = np.random.default_rng(0).permutation(len(rows))[:count]
     rows = rows[np.sort(chosen)]
     return model_inputs(music, rows[:, :-1]), rows[:, 1:].astype(np.int64)
+
+
+def whole_windows(tunes: list[np.ndarray], window: int, count: int) -> np.ndarray:
+    """At least ``count`` unpadded windows where the tunes allow: windows at stride ``window`` first, then
+    the same tunes cut at shifted starts (a small held-out split still gives the export's parity gate
+    the 200 sequences it needs, from held-out tunes only)."""
+    from apps.music.data import windows
+
+    found: list[np.ndarray] = []
+    for shift in range(0, window, max(1, window // WINDOW_SHIFTS)):
+        rows, weights, _ = windows([tune[shift:] for tune in tunes if len(tune) > shift + 1], window)
+        found.append(rows[weights.min(axis=1) > 0])  # whole windows only: no padding in calibration data
+        if sum(len(part) for part in found) >= count:
+            break
+    complete = np.concatenate(found)
+    return complete if len(complete) else windows(tunes, window)[0]
 
 
 def after_export(model_dir: Path, exports: dict[str, dict]) -> dict[str, Any]:
