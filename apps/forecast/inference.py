@@ -1,0 +1,72 @@
+"""Forecasting a user's series with the step model, TensorFlow-free (export.runtime) unless --backend keras."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+from apps.forecast import data
+from apps.forecast.data import Scale, Series
+from apps.forecast.metrics import HIGH, LOW, MEDIAN
+from apps.forecast.model import to_quantiles
+from suite.errors import UserError
+
+
+def check_horizon(horizon: int | None, config: dict[str, Any]) -> int:
+    trained = int(config["horizon"])
+    if horizon is None:
+        return trained
+    if not 1 <= horizon <= trained:
+        raise UserError(f"--horizon {horizon}: this model forecasts 1 to {trained} steps")
+    return horizon
+
+
+def forecast_series(stepper: Any, series: Series, config: dict[str, Any], horizon: int) -> np.ndarray:
+    """(horizon, 3) quantiles after the last value: the last ``context`` values stepped from a zero state,
+    scaled by the series' own statistics (every value of the file)."""
+    context, trained = int(config["context"]), int(config["horizon"])
+    scale = data.fit_scale(series.values, trained, series.season)
+    inputs = data.features(series.values, series.times, scale)[-context:]
+    stepper.reset()
+    for frame in inputs:
+        output = stepper.step(frame[None, None])
+    return to_quantiles(np.asarray(output).reshape(1, -1), series.values, [len(series) - 1], scale)[0, :horizon]
+
+
+def forecast_record(series: Series, quantiles: np.ndarray) -> dict[str, Any]:
+    times = series.future_times(len(quantiles))
+    return {"series": series.name, "unit": series.unit, "horizon": len(quantiles), "last_time": str(series.times[-1]),
+            "forecast": [{"time": str(t), "median": round(float(q[MEDIAN]), 6), "low_80": round(float(q[LOW]), 6),
+                          "high_80": round(float(q[HIGH]), 6)} for t, q in zip(times, quantiles)]}
+
+
+@dataclass(frozen=True)
+class Update:
+    """One streamed value: the one-step forecast made before it arrived, and the next one."""
+
+    index: int
+    time: np.datetime64
+    value: float
+    expected: np.ndarray | None     # (3,) quantiles forecast for this value, None during warm-up
+    next_forecast: np.ndarray       # (horizon, 3) after this value
+
+    @property
+    def outside(self) -> bool | None:
+        if self.expected is None:
+            return None
+        return bool(self.value < self.expected[LOW] or self.value > self.expected[HIGH])
+
+
+def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int) -> Iterator[Update]:
+    """Step the model once per value (O(1) each): after every value a new forecast; from ``warmup`` on,
+    each value is checked against the 80% interval forecast one step before it."""
+    stepper.reset()
+    inputs = data.features(series.values, series.times, scale)
+    previous = None
+    for index, frame in enumerate(inputs):
+        output = stepper.step(frame[None, None])
+        current = to_quantiles(np.asarray(output).reshape(1, -1), series.values, [index], scale)[0]
+        expected = previous[0] if previous is not None and index >= warmup else None
+        yield Update(index, series.times[index], float(series.values[index]), expected, current)
+        previous = current
