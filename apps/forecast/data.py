@@ -23,6 +23,8 @@ from suite.errors import UserError
 
 # Share of each series held out at its end for rolling-origin evaluation (the model never trains on it).
 TEST_FRACTION = 0.2
+# Share before the held-out end kept out of training to calibrate the 80% intervals (conformalized quantiles).
+VALIDATION_FRACTION = 0.1
 # Inputs are clipped to this many scale units, so an outlier or a level far outside training stays in range
 # for the int8 export (whose input range is calibrated on training windows).
 INPUT_CLIP = 5.0
@@ -200,12 +202,14 @@ MAX_ETS_SEASON = 60  # longer seasons make the state-space ETS too slow to refil
 class Scale:
     """Per-series scaling, saved with the model: values are centred on ``mean`` and divided by ``value_scale``;
     changes and the forecast offsets (value h steps ahead minus the seasonal-naive forecast of it) are divided by
-    ``delta_scale``; ``base_season`` is the period of the seasonal-naive base (1: the last value)."""
+    ``delta_scale``; ``base_season`` is the period of the seasonal-naive base (1: the last value);
+    ``interval_pad`` widens the 80% interval on each side (delta_scale units, conformalized on validation)."""
 
     mean: float
     value_scale: float
     delta_scale: float
     base_season: int = 1
+    interval_pad: float = 0.0
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -220,7 +224,8 @@ def fit_scale(values: np.ndarray, horizon: int, season: int = 1) -> Scale:
     if len(values) <= horizon + 1:
         return Scale(float(np.mean(values)), max(float(np.std(values)), MIN_SCALE), 1.0, 1)
     candidates = [1] + ([season] if 1 < season < len(values) - horizon else [])
-    errors = {m: offsets(values, Scale(0.0, 1.0, 1.0, m), horizon) for m in candidates}
+    # Only origins a whole season in count for a seasonal base (before that it falls back to naive).
+    errors = {m: offsets(values, Scale(0.0, 1.0, 1.0, m), horizon)[max(m - 1, 0):] for m in candidates}
     best = min(candidates, key=lambda m: float(np.mean(np.abs(errors[m]))))
     return Scale(float(np.mean(values)), max(float(np.std(values)), MIN_SCALE),
                  max(float(np.std(errors[best])), MIN_SCALE), best)
@@ -268,6 +273,22 @@ def offsets(values: np.ndarray, scale: Scale, horizon: int) -> np.ndarray:
 def test_start(length: int, horizon: int) -> int:
     """First index of the held-out end of a series (at least one horizon long)."""
     return length - max(int(round(length * TEST_FRACTION)), horizon + 1)
+
+
+def validation_start(length: int, horizon: int) -> int:
+    """First index of the validation part just before the held-out end: the model does not train on it;
+    its intervals are calibrated there."""
+    end = test_start(length, horizon)
+    return end - max(int(round(length * VALIDATION_FRACTION)), horizon + 1)
+
+
+def validation_origins(length: int, horizon: int, context: int, count: int) -> np.ndarray:
+    """Origins whose whole horizon lies in the validation part."""
+    first = max(validation_start(length, horizon) - 1, context - 1)
+    last = test_start(length, horizon) - horizon - 1
+    if last < first:
+        return np.zeros(0, int)
+    return np.unique(np.linspace(first, last, min(count, last - first + 1)).round().astype(int))
 
 
 def origins(length: int, horizon: int, context: int, count: int) -> np.ndarray:

@@ -5,7 +5,7 @@ there each forecast the next ``horizon`` values. Baselines are fitted on the tra
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,9 +34,17 @@ def scale_for(series: Series, config: dict[str, Any]) -> Scale:
     """The saved scaling of a bundled series, else one fitted on the series' own training part."""
     saved = config.get("series", {}).get(series.name)
     if saved and saved.get("source") == series.source:
-        return Scale(saved["mean"], saved["value_scale"], saved["delta_scale"], saved["base_season"])
+        return Scale(saved["mean"], saved["value_scale"], saved["delta_scale"], saved["base_season"],
+                     saved["interval_pad"])
     horizon = int(config["horizon"])
-    return data.fit_scale(series.values[:data.test_start(len(series), horizon)], horizon, series.season)
+    scale = data.fit_scale(series.values[:data.test_start(len(series), horizon)], horizon, series.season)
+    return with_default_pad(scale, config)
+
+
+def with_default_pad(scale: Scale, config: dict[str, Any]) -> Scale:
+    """A series the model was not calibrated on gets the median pad of the series it was."""
+    pads = [saved.get("interval_pad", 0.0) for saved in config.get("series", {}).values()]
+    return replace(scale, interval_pad=float(np.median(pads)) if pads else 0.0)
 
 
 def model_forecasts(forecaster: Forecaster, series: Series, scale: Scale, context: int,

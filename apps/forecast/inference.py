@@ -8,6 +8,7 @@ import numpy as np
 
 from apps.forecast import data
 from apps.forecast.data import Scale, Series
+from apps.forecast.evaluation import with_default_pad
 from apps.forecast.metrics import HIGH, LOW, MEDIAN
 from apps.forecast.model import to_quantiles
 from suite.errors import UserError
@@ -26,7 +27,7 @@ def forecast_series(stepper: Any, series: Series, config: dict[str, Any], horizo
     """(horizon, 3) quantiles after the last value: the last ``context`` values stepped from a zero state,
     scaled by the series' own statistics (every value of the file)."""
     context, trained = int(config["context"]), int(config["horizon"])
-    scale = data.fit_scale(series.values, trained, series.season)
+    scale = with_default_pad(data.fit_scale(series.values, trained, series.season), config)
     inputs = data.features(series.values, series.times, scale)[-context:]
     stepper.reset()
     for frame in inputs:

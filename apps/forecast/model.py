@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from apps.forecast.data import FEATURES, Scale, base_forecast
-from apps.forecast.metrics import QUANTILES
+from apps.forecast.metrics import HIGH, LOW, QUANTILES
 from suite.app.models import ModelRef
 
 TOPOLOGY = "many_to_many"
@@ -32,6 +32,9 @@ def to_quantiles(outputs: np.ndarray, values: np.ndarray, at: np.ndarray, scale:
     origin in ``at`` (indices into ``values``): the seasonal-naive base plus the offsets, sorted so the
     quantiles never cross."""
     offsets = np.sort(np.asarray(outputs, float).reshape(len(outputs), -1, len(QUANTILES)), axis=-1)
+    offsets[..., LOW] -= scale.interval_pad
+    offsets[..., HIGH] += scale.interval_pad
+    offsets = np.sort(offsets, axis=-1)
     base = base_forecast(values, np.asarray(at), offsets.shape[1], scale.base_season)
     return base[:, :, None] + scale.delta_scale * offsets
 

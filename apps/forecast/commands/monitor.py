@@ -15,7 +15,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     add_csv_input_options(parser)
     parser.add_argument("--warmup", type=int, default=None,
                         help="values read before any is checked; they also fix the scaling "
-                             "(default: the model's context length)")
+                             "(default: the model's context or four seasons, at most half the file)")
     parser.add_argument("--alerts-only", action="store_true", help="print only values outside the interval")
 
 
@@ -23,17 +23,19 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
              arguments=_arguments)
 def monitor(args: argparse.Namespace) -> int:
     from apps.forecast import data
+    from apps.forecast.evaluation import with_default_pad
     from apps.forecast.inference import monitor_stream
     from apps.forecast.options import csv_and_step_model
     from suite.errors import UserError
 
     all_series, ref, stepper = csv_and_step_model(args)
-    warmup = int(ref.config["context"]) if args.warmup is None else args.warmup
+    warmup = default_warmup(ref.config, all_series) if args.warmup is None else args.warmup
     if not 2 <= warmup < min(len(series) for series in all_series):
         raise UserError(f"{args.file}: --warmup {warmup} must be at least 2 and below the file's "
                         f"{min(len(series) for series in all_series)} rows")
     for series in all_series:
-        scale = data.fit_scale(series.values[:warmup], min(int(ref.config["horizon"]), warmup - 1), series.season)
+        scale = with_default_pad(data.fit_scale(series.values[:warmup], min(int(ref.config["horizon"]), warmup - 1),
+                                                series.season), ref.config)
         flagged = 0
         for update in monitor_stream(stepper, series, scale, warmup):
             flagged += bool(update.outside)
@@ -44,6 +46,15 @@ def monitor(args: argparse.Namespace) -> int:
               "outside_80": flagged}, args.json,
              text=f"{series.name}: {flagged} of {max(len(series) - warmup, 0)} checked values outside the 80% interval")
     return 0
+
+
+def default_warmup(config: dict, all_series: list) -> int:
+    """The context length, or four seasons when longer (the scaling needs whole seasons), within half the file."""
+    wanted = max(int(config["context"]), WARMUP_SEASONS * max(series.season for series in all_series))
+    return max(2, min(wanted, min(len(series) for series in all_series) // 2))
+
+
+WARMUP_SEASONS = 4
 
 
 def _record(name: str, update) -> dict:
