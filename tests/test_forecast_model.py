@@ -120,3 +120,24 @@ def test_commands_import_no_tensorflow():
             "import apps.forecast.inference, apps.forecast.model; print('tensorflow' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_evaluate_json_and_fan_chart(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "apps.forecast", "evaluate", "--series", "elec_equip", "--origins", "10",
+                           "--backend", "onnx", "--out", str(tmp_path), "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    row, summary = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (row["series"], row["origins"], row["horizon"]) == ("elec_equip", 10, 24)
+    assert set(row) >= {"model", "naive", "seasonal_naive", "statistical"}
+    assert set(row["model"]) == {"mase", "smape", "quantile_loss", "coverage_80"}
+    assert 0 < row["model"]["mase"] < row["naive"]["mase"] and 0 <= row["model"]["coverage_80"] <= 1
+    assert summary["chart"] == str(tmp_path / "forecast_fan.png") and (tmp_path / "forecast_fan.png").stat().st_size > 10_000
+
+
+def test_shipped_model_passes_the_int8_mase_gate():
+    from suite.app import shipped_model_dir
+
+    metrics = json.loads((shipped_model_dir("forecast") / "metrics.json").read_text())
+    gate = metrics["mase_gate"]
+    assert set(gate) == {"model_int8.tflite", "step_int8.tflite", "model_int8.onnx", "step_int8.onnx"}
+    assert all(entry["passed"] and entry["increase"] <= 0.02 for entry in gate.values())

@@ -10,6 +10,7 @@ from apps.forecast.metrics import HIGH, LOW, MEDIAN
 from suite.atomic import atomic_path
 
 HISTORY_SHOWN = 3   # horizons of history drawn before the forecast origin
+TITLE_ROOM = 0.98   # share of the figure's height left to the panels below the overall title
 
 
 def fan_chart(results: list[SeriesForecasts], path: Path, model_name: str) -> Path:
@@ -23,7 +24,7 @@ def fan_chart(results: list[SeriesForecasts], path: Path, model_name: str) -> Pa
     for axis, result in zip(axes[:, 0], results):
         _panel(axis, result)
     figure.suptitle(f"{model_name}: last held-out forecast per series (80% interval)")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, TITLE_ROOM))
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=80, format="png")
     plt.close(figure)
