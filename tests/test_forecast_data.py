@@ -150,3 +150,19 @@ def test_training_windows_stay_in_the_training_part():
     assert inputs.shape == (200, 48, data.FEATURES) and targets.shape == (200, 48, 12)
     assert inputs[:, :, 0].max() + 12 <= data.test_start(500, 12) - 1
     assert np.all(targets == np.arange(1, 13))      # value t+h minus value t on a ramp
+
+
+@pytest.mark.parametrize("season", [1, 5])
+def test_streaming_inputs_equal_the_batch_features(season):
+    from apps.forecast.inference import StreamingInputs
+
+    values = np.random.default_rng(season).normal(10, 3, 40)
+    times = hourly(40)
+    scale = data.Scale(mean=10.0, value_scale=3.0, delta_scale=2.0, base_season=season)
+    streaming = StreamingInputs(scale, horizon=7)
+    pushed, bases = [], []
+    for time, value in zip(times, values):
+        pushed.append(streaming.push(time, value))
+        bases.append(streaming.base())
+    np.testing.assert_allclose(np.stack(pushed), data.features(values, times, scale), atol=1e-6)
+    np.testing.assert_allclose(np.stack(bases), data.base_forecast(values, np.arange(40), 7, season), atol=1e-12)

@@ -141,3 +141,9 @@ def test_shipped_model_passes_the_int8_mase_gate():
     gate = metrics["mase_gate"]
     assert set(gate) == {"model_int8.tflite", "step_int8.tflite", "model_int8.onnx", "step_int8.onnx"}
     assert all(entry["passed"] and entry["increase"] <= 0.02 for entry in gate.values())
+
+
+@pytest.mark.parametrize("command", ["prepare-data", "train", "export", "evaluate", "forecast", "monitor"])
+def test_every_command_has_help(command):
+    done = subprocess.run([sys.executable, "-m", "apps.forecast", command, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "" and "usage: python -m apps.forecast " + command in done.stdout

@@ -1,6 +1,7 @@
 """Forecasting a user's series with the step model, TensorFlow-free (export.runtime) unless --backend keras."""
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -10,7 +11,7 @@ from apps.forecast import data
 from apps.forecast.data import Scale, Series
 from apps.forecast.evaluation import with_default_pad
 from apps.forecast.metrics import HIGH, LOW, MEDIAN
-from apps.forecast.model import to_quantiles
+from apps.forecast.model import quantiles_from, to_quantiles
 from suite.errors import UserError
 
 
@@ -59,15 +60,43 @@ class Update:
         return bool(self.value < self.expected[LOW] or self.value > self.expected[HIGH])
 
 
-def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int) -> Iterator[Update]:
+class StreamingInputs:
+    """The model's inputs and base forecast one value at a time, in O(1) time and O(base season) memory:
+    the same numbers as ``data.features`` and ``data.base_forecast`` over the whole series (tested)."""
+
+    def __init__(self, scale: Scale, horizon: int) -> None:
+        self.scale = scale
+        self.horizon = horizon
+        self.recent: deque[float] = deque(maxlen=max(scale.base_season, 1))
+
+    def push(self, time: np.datetime64, value: float) -> np.ndarray:
+        """(FEATURES,) inputs for ``value``; it then joins the recent values."""
+        s, m = self.scale, self.scale.base_season
+        previous = self.recent[-1] if self.recent else value
+        seasonal = (value - self.recent[-m]) / s.delta_scale if len(self.recent) == m else 0.0
+        columns = np.clip([(value - s.mean) / s.value_scale, (value - previous) / s.delta_scale, seasonal],
+                          -data.INPUT_CLIP, data.INPUT_CLIP)
+        self.recent.append(value)
+        return np.concatenate([np.asarray(columns, np.float32),
+                               data.calendar_features(np.array([time], dtype="datetime64[s]"))[0]])
+
+    def base(self) -> np.ndarray:
+        """(horizon,) seasonal-naive (or naive) forecast after the last pushed value."""
+        m = self.scale.base_season
+        steps = np.arange(1, self.horizon + 1)
+        back = m * np.ceil(steps / m).astype(int) - steps        # how far before the last value each step repeats
+        return np.array([self.recent[-1 - b] if b < len(self.recent) else self.recent[-1] for b in back])
+
+
+def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int, horizon: int) -> Iterator[Update]:
     """Step the model once per value (O(1) each): after every value a new forecast; from ``warmup`` on,
     each value is checked against the 80% interval forecast one step before it."""
     stepper.reset()
-    inputs = data.features(series.values, series.times, scale)
+    inputs = StreamingInputs(scale, horizon)
     previous = None
-    for index, frame in enumerate(inputs):
-        output = stepper.step(frame[None, None])
-        current = to_quantiles(np.asarray(output).reshape(1, -1), series.values, [index], scale)[0]
+    for index, (time, value) in enumerate(zip(series.times, series.values)):
+        output = stepper.step(inputs.push(time, float(value))[None, None])
+        current = quantiles_from(np.asarray(output).reshape(1, -1), inputs.base()[None], scale)[0]
         expected = previous[0] if previous is not None and index >= warmup else None
-        yield Update(index, series.times[index], float(series.values[index]), expected, current)
+        yield Update(index, time, float(value), expected, current)
         previous = current

@@ -31,12 +31,18 @@ def to_quantiles(outputs: np.ndarray, values: np.ndarray, at: np.ndarray, scale:
     """(N, horizon, 3) forecasts in the series' units from the (N, horizon * 3) scaled offsets after each
     origin in ``at`` (indices into ``values``): the seasonal-naive base plus the offsets, sorted so the
     quantiles never cross."""
+    horizon = np.asarray(outputs).shape[-1] // len(QUANTILES)
+    return quantiles_from(outputs, base_forecast(values, np.asarray(at), horizon, scale.base_season), scale)
+
+
+def quantiles_from(outputs: np.ndarray, base: np.ndarray, scale: Scale) -> np.ndarray:
+    """(N, horizon, 3) from the outputs and the (N, horizon) base forecasts: base + delta_scale x offsets,
+    the 80% interval widened by the series' pad, sorted."""
     offsets = np.sort(np.asarray(outputs, float).reshape(len(outputs), -1, len(QUANTILES)), axis=-1)
     offsets[..., LOW] -= scale.interval_pad
     offsets[..., HIGH] += scale.interval_pad
     offsets = np.sort(offsets, axis=-1)
-    base = base_forecast(values, np.asarray(at), offsets.shape[1], scale.base_season)
-    return base[:, :, None] + scale.delta_scale * offsets
+    return np.asarray(base, float)[:, :, None] + scale.delta_scale * offsets
 
 
 class Forecaster(Protocol):

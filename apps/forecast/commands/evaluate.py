@@ -20,7 +20,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-@app.command("evaluate", help="MASE, sMAPE, quantile loss and 80% coverage against naive, seasonal naive and ETS",
+@app.command("evaluate", help="MASE, sMAPE, quantile loss and 80%% coverage against naive, seasonal naive and ETS",
              arguments=_arguments)
 def evaluate(args: argparse.Namespace) -> int:
     from apps.forecast import data

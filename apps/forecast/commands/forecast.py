@@ -15,7 +15,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--horizon", type=int, default=None, help="steps ahead (default: the model's horizon)")
 
 
-@app.command("forecast", help="forecast the next H values of a CSV's columns with 80% intervals",
+@app.command("forecast", help="forecast the next H values of a CSV's columns with 80%% intervals",
              arguments=_arguments)
 def forecast(args: argparse.Namespace) -> int:
     from apps.forecast.inference import check_horizon, forecast_record, forecast_series

@@ -37,7 +37,7 @@ def monitor(args: argparse.Namespace) -> int:
         scale = with_default_pad(data.fit_scale(series.values[:warmup], min(int(ref.config["horizon"]), warmup - 1),
                                                 series.season), ref.config)
         flagged = 0
-        for update in monitor_stream(stepper, series, scale, warmup):
+        for update in monitor_stream(stepper, series, scale, warmup, int(ref.config["horizon"])):
             flagged += bool(update.outside)
             if args.alerts_only and not update.outside:
                 continue
