@@ -30,15 +30,16 @@ class SeriesForecasts:
     scores: dict[str, dict[str, float]]     # method -> metrics
 
 
-def scale_for(series: Series, config: dict[str, Any]) -> Scale:
-    """The saved scaling of a bundled series, else one fitted on the series' own training part."""
+def scale_for(series: Series, config: dict[str, Any], fit_end: int | None = None) -> Scale:
+    """The saved scaling of a series the model was trained on (same name and source), else one fitted on the
+    series' values before ``fit_end`` (default: its training part) with the median interval pad."""
     saved = config.get("series", {}).get(series.name)
     if saved and saved.get("source") == series.source:
         return Scale(saved["mean"], saved["value_scale"], saved["delta_scale"], saved["base_season"],
                      saved["interval_pad"])
     horizon = int(config["horizon"])
-    scale = data.fit_scale(series.values[:data.test_start(len(series), horizon)], horizon, series.season)
-    return with_default_pad(scale, config)
+    end = data.test_start(len(series), horizon) if fit_end is None else fit_end
+    return with_default_pad(data.fit_scale(series.values[:end], horizon, series.season), config)
 
 
 def with_default_pad(scale: Scale, config: dict[str, Any]) -> Scale:

@@ -9,7 +9,7 @@ import numpy as np
 
 from apps.forecast import data
 from apps.forecast.data import Scale, Series
-from apps.forecast.evaluation import with_default_pad
+from apps.forecast.evaluation import scale_for
 from apps.forecast.metrics import HIGH, LOW, MEDIAN
 from apps.forecast.model import quantiles_from, to_quantiles
 from suite.errors import UserError
@@ -26,9 +26,9 @@ def check_horizon(horizon: int | None, config: dict[str, Any]) -> int:
 
 def forecast_series(stepper: Any, series: Series, config: dict[str, Any], horizon: int) -> np.ndarray:
     """(horizon, 3) quantiles after the last value: the last ``context`` values stepped from a zero state,
-    scaled by the series' own statistics (every value of the file)."""
-    context, trained = int(config["context"]), int(config["horizon"])
-    scale = with_default_pad(data.fit_scale(series.values, trained, series.season), config)
+    scaled as in training for a series the model was trained on, else by all of the file's values."""
+    context = int(config["context"])
+    scale = scale_for(series, config, fit_end=len(series))
     inputs = data.features(series.values, series.times, scale)[-context:]
     stepper.reset()
     for frame in inputs:
