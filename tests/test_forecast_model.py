@@ -83,8 +83,6 @@ def test_int8_export_keeps_mase(exported):
 
 
 def test_forecast_and_monitor_without_tensorflow(exported, without_tensorflow):
-    from apps.forecast.commands.forecast import forecast  # noqa: F401  (registers the command in-process)
-
     model_dir, csv = exported
     run = [sys.executable, "-m", "apps.forecast"]
     done = subprocess.run([*run, "forecast", str(csv), "--model", str(model_dir), "--backend", "onnx", "--horizon", "6",

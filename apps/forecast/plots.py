@@ -3,15 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from apps.forecast.evaluation import SeriesForecasts
 from apps.forecast.metrics import HIGH, LOW, MEDIAN
 from suite.atomic import atomic_path
 
 HISTORY_SHOWN = 3   # horizons of history drawn before the forecast origin
 TITLE_ROOM = 0.98   # share of the figure's height left to the panels below the overall title
-
 
 def fan_chart(results: list[SeriesForecasts], path: Path, model_name: str) -> Path:
     """One panel per series: history, outcome, model median with its 80% band, seasonal naive."""
@@ -29,7 +26,6 @@ def fan_chart(results: list[SeriesForecasts], path: Path, model_name: str) -> Pa
         figure.savefig(tmp, dpi=80, format="png")
     plt.close(figure)
     return path
-
 
 def _panel(axis, result: SeriesForecasts) -> None:
     series, origin = result.series, int(result.origins[-1])
@@ -49,5 +45,4 @@ def _panel(axis, result: SeriesForecasts) -> None:
     axis.set_ylabel(f"{series.name} ({series.unit or 'value'})")
     axis.legend(fontsize=7, loc="upper left")
     axis.tick_params(labelsize=7)
-
 
