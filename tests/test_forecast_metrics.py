@@ -68,3 +68,26 @@ def test_ets_without_season_follows_a_trend():
     ets = baselines.ETSBaseline(train, horizon=5, season=None)
     forecast = ets.forecast(2.0 * np.arange(220.0))[:, 1]
     assert forecast == pytest.approx(2.0 * np.arange(220, 225), abs=0.5)
+
+
+def test_holt_winters_filter_and_forecast_match_statsmodels():
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from apps.forecast import data
+
+    series = data.load_bundled("elec_equip")
+    train = series.values[:data.test_start(len(series), 24)]
+    ets = baselines.ETSBaseline(train, horizon=24, season=12)
+    fitted = ExponentialSmoothing(train, trend="add", damped_trend=True, seasonal="add", seasonal_periods=12,
+                                  initialization_method="estimated").fit()
+    assert fitted.params["smoothing_seasonal"] > 0.1          # the seasons move, so their indexing matters
+    levels, trends, seasons = ets.filter(train)
+    np.testing.assert_allclose(levels, fitted.level, atol=1e-8)
+    np.testing.assert_allclose(trends, fitted.trend, atol=1e-8)
+    np.testing.assert_allclose(seasons, fitted.season, atol=1e-8)
+    ours, theirs = ets.point_forecasts(train)[len(train) - 1], np.asarray(fitted.forecast(24))
+    other = [h - 1 for h in range(1, 25) if h % 12]
+    np.testing.assert_allclose(ours[other], theirs[other], atol=1e-8)
+    # At steps 12 and 24 we use the season updated at the origin (Hyndman and Athanasopoulos' formula);
+    # statsmodels' forecast takes the one a cycle older there.
+    np.testing.assert_allclose(ours[[11, 23]] - theirs[[11, 23]], seasons[-1] - seasons[-13], atol=1e-8)
