@@ -1,0 +1,1 @@
+"""Forecasting: a probabilistic recurrent forecaster beside naive, seasonal-naive and ETS baselines."""

@@ -1,0 +1,102 @@
+"""Forecasting a user's series with the step model, TensorFlow-free (export.runtime) unless --backend keras."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+from apps.forecast import data
+from apps.forecast.data import Scale, Series
+from apps.forecast.evaluation import scale_for
+from apps.forecast.metrics import HIGH, LOW, MEDIAN
+from apps.forecast.model import quantiles_from, to_quantiles
+from suite.errors import UserError
+
+
+def check_horizon(horizon: int | None, config: dict[str, Any]) -> int:
+    trained = int(config["horizon"])
+    if horizon is None:
+        return trained
+    if not 1 <= horizon <= trained:
+        raise UserError(f"--horizon {horizon}: this model forecasts 1 to {trained} steps")
+    return horizon
+
+
+def forecast_series(stepper: Any, series: Series, config: dict[str, Any], horizon: int) -> np.ndarray:
+    """(horizon, 3) quantiles after the last value: the last ``context`` values stepped from a zero state,
+    scaled as in training for a series the model was trained on, else by all of the file's values."""
+    context = int(config["context"])
+    scale = scale_for(series, config, fit_end=len(series))
+    inputs = data.features(series.values, series.times, scale)[-context:]
+    stepper.reset()
+    for frame in inputs:
+        output = stepper.step(frame[None, None])
+    return to_quantiles(np.asarray(output).reshape(1, -1), series.values, [len(series) - 1], scale)[0, :horizon]
+
+
+def forecast_record(series: Series, quantiles: np.ndarray) -> dict[str, Any]:
+    times = series.future_times(len(quantiles))
+    return {"series": series.name, "unit": series.unit, "horizon": len(quantiles), "last_time": str(series.times[-1]),
+            "forecast": [{"time": str(t), "median": round(float(q[MEDIAN]), 6), "low_80": round(float(q[LOW]), 6),
+                          "high_80": round(float(q[HIGH]), 6)} for t, q in zip(times, quantiles)]}
+
+
+@dataclass(frozen=True)
+class Update:
+    """One streamed value: the one-step forecast made before it arrived, and the next one."""
+
+    index: int
+    time: np.datetime64
+    value: float
+    expected: np.ndarray | None     # (3,) quantiles forecast for this value, None during warm-up
+    next_forecast: np.ndarray       # (horizon, 3) after this value
+
+    @property
+    def outside(self) -> bool | None:
+        if self.expected is None:
+            return None
+        return bool(self.value < self.expected[LOW] or self.value > self.expected[HIGH])
+
+
+class StreamingInputs:
+    """The model's inputs and base forecast one value at a time, in O(1) time and O(base season) memory:
+    the same numbers as ``data.features`` and ``data.base_forecast`` over the whole series (tested)."""
+
+    def __init__(self, scale: Scale, horizon: int) -> None:
+        self.scale = scale
+        self.horizon = horizon
+        self.recent: deque[float] = deque(maxlen=max(scale.base_season, 1))
+
+    def push(self, time: np.datetime64, value: float) -> np.ndarray:
+        """(FEATURES,) inputs for ``value``; it then joins the recent values."""
+        s, m = self.scale, self.scale.base_season
+        previous = self.recent[-1] if self.recent else value
+        seasonal = (value - self.recent[-m]) / s.delta_scale if len(self.recent) == m else 0.0
+        columns = np.clip([(value - s.mean) / s.value_scale, (value - previous) / s.delta_scale, seasonal],
+                          -data.INPUT_CLIP, data.INPUT_CLIP)
+        self.recent.append(value)
+        return np.concatenate([np.asarray(columns, np.float32),
+                               data.calendar_features(np.array([time], dtype="datetime64[s]"))[0]])
+
+    def base(self) -> np.ndarray:
+        """(horizon,) seasonal-naive (or naive) forecast after the last pushed value."""
+        m = self.scale.base_season
+        steps = np.arange(1, self.horizon + 1)
+        back = m * np.ceil(steps / m).astype(int) - steps        # how far before the last value each step repeats
+        return np.array([self.recent[-1 - b] if b < len(self.recent) else self.recent[-1] for b in back])
+
+
+def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int, horizon: int) -> Iterator[Update]:
+    """Step the model once per value (O(1) each): after every value a new forecast; from ``warmup`` on,
+    each value is checked against the 80% interval forecast one step before it."""
+    stepper.reset()
+    inputs = StreamingInputs(scale, horizon)
+    previous = None
+    for index, (time, value) in enumerate(zip(series.times, series.values)):
+        output = stepper.step(inputs.push(time, float(value))[None, None])
+        current = quantiles_from(np.asarray(output).reshape(1, -1), inputs.base()[None], scale)[0]
+        expected = previous[0] if previous is not None and index >= warmup else None
+        yield Update(index, time, float(value), expected, current)
+        previous = current
