@@ -57,13 +57,19 @@ def _vitals(tmp: Path, model: Path) -> list[str]:
     return ["apps.vitals", "score", str(_first_file(tmp / "stays", "*.psv")), "--model", str(model)]
 
 
+def _forecast(tmp: Path, model: Path) -> list[str]:
+    made = _run(["apps.forecast", "prepare-data", "--out", "series"], tmp)
+    assert made.returncode == 0, made.stderr[-2000:]
+    return ["apps.forecast", "forecast", str(_first_file(tmp / "series", "*.csv")), "--horizon", "6", "--model", str(model)]
+
+
 def _music(tmp: Path, model: Path) -> list[str]:
     return ["apps.music", "generate", "--out", "melody.mid", "--bars", "2", "--seed", "1", "--model", str(model)]
 
 
 # app -> fn(tmp folder, exported model dir) -> the inference command (run with TensorFlow unimportable)
 INFERENCE: dict[str, Callable[[Path, Path], list[str]]] = {
-    "music": _music, "speech": _speech, "video": _video, "vitals": _vitals,
+    "forecast": _forecast, "music": _music, "speech": _speech, "video": _video, "vitals": _vitals,
 }
 
 
