@@ -142,3 +142,13 @@ def test_output_file_checks(tmp_path):
         models.check_output_file(tmp_path)
     with pytest.raises(UserError, match="expected a .mid file"):
         models.check_output_file(tmp_path / "x.wav", (".mid",))
+
+
+def test_app_level_checks_fail_only_this_exports_files():
+    from suite.app.shared_commands import app_check_failures
+
+    checks = {"generation_check": {"step_int8.tflite": {"passed": False}, "step_int8.onnx": {"passed": True},
+                                   "old.tflite": {"passed": False}},
+              "int8_streamed": {"hospital_a": {"auroc_float": 0.9}}}
+    exports = {"step_int8.tflite": {}, "step_int8.onnx": {}}
+    assert app_check_failures(checks, exports) == ["step_int8.tflite"]

@@ -176,13 +176,23 @@ def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
             failures.append(name)
     record: dict[str, Any] = {"exports": {**_previous_exports(model_dir), **exports}}
     if spec.after_export is not None:
-        record.update(spec.after_export(model_dir, exports))
+        checks = spec.after_export(model_dir, exports)
+        record.update(checks)
+        failures += [name for name in app_check_failures(checks, exports) if name not in failures]
     update_metrics(model_dir, **record)
     if failures:
-        print(f"error: {', '.join(failures)} failed the parity gate against Keras (see metrics.json exports)",
+        print(f"error: {', '.join(failures)} failed a parity gate against Keras (see metrics.json)",
               file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
+
+
+def app_check_failures(checks: dict[str, Any], exports: dict[str, Any]) -> list[str]:
+    """Files this export wrote that an app-level check (``after_export``: ``{check: {file: {..., "passed"}}}``)
+    failed: they fail the export like the framework's own gate."""
+    return [name for per_file in checks.values() if isinstance(per_file, dict)
+            for name, entry in per_file.items()
+            if name in exports and isinstance(entry, dict) and entry.get("passed") is False]
 
 
 def export_one(model_dir: Path, fmt: str, step: bool, quantize: str,
