@@ -52,7 +52,7 @@ def export_model_dir(model_dir: str | os.PathLike, format: str = "tflite", quant
                      step: bool = False, prune: float | None = None, calibration_data: str | None = None,
                      out: str | os.PathLike | None = None, report: str | os.PathLike | None = None,
                      int8_io: bool = False, verbose: bool = True, *, unsafe: bool = False,
-                     target: str | None = None, task: str | None = None) -> dict:
+                     target: str | None = None, task: str | None = None, per_tensor: bool = False) -> dict:
     """Export a model directory or a bare ``.keras``/``.h5`` file, check parity, return the report dict.
 
     ``unsafe`` allows Lambda layers and custom objects (code from the file); ``target="tflm"``
@@ -65,13 +65,14 @@ def export_model_dir(model_dir: str | os.PathLike, format: str = "tflite", quant
     check_options(format, quantize, target, out)
     loaded = load(model_dir, unsafe)
     return export_loaded(loaded, format=format, quantize=quantize, step=step, prune=prune, data=calibration_data,
-                         out=out, report=report, int8_io=int8_io, verbose=verbose, target=target, task=task)
+                         out=out, report=report, int8_io=int8_io, verbose=verbose, target=target, task=task,
+                         per_tensor=per_tensor)
 
 
 def export_model(model_or_path: Any, data: Any = None, format: str = "tflite", quantize: str = "none",
                  step: bool = False, target: str | None = None, task: str | None = None,
                  out: str | os.PathLike | None = None, report: str | os.PathLike | None = None,
-                 int8_io: bool = False, unsafe: bool = False, verbose: bool = False) -> dict:
+                 int8_io: bool = False, unsafe: bool = False, verbose: bool = False, per_tensor: bool = False) -> dict:
     """Notebook API: export an in-memory Keras 3 / tf_keras model or a model path; returns the report.
 
     ``data``: a calibration .npz path, an ``(inputs, targets)`` tuple, or inputs alone (one array or a
@@ -80,14 +81,15 @@ def export_model(model_or_path: Any, data: Any = None, format: str = "tflite", q
     if isinstance(model_or_path, (str, os.PathLike)):
         return export_model_dir(model_or_path, format=format, quantize=quantize, step=step, calibration_data=data,
                                 out=out, report=report, int8_io=int8_io, verbose=verbose, unsafe=unsafe,
-                                target=target, task=task)
+                                target=target, task=task, per_tensor=per_tensor)
     from export.loading import from_memory
 
     check_options(format, quantize, target, out)
     if out is None:
         raise UserError("export_model: an in-memory model needs out=PATH")
     return export_loaded(from_memory(model_or_path), format=format, quantize=quantize, step=step, prune=None,
-                         data=data, out=out, report=report, int8_io=int8_io, verbose=verbose, target=target, task=task)
+                         data=data, out=out, report=report, int8_io=int8_io, verbose=verbose, target=target, task=task,
+                         per_tensor=per_tensor)
 
 
 def check_options(format: str, quantize: str, target: str | None, out: str | os.PathLike | None) -> None:
@@ -106,7 +108,7 @@ def check_options(format: str, quantize: str, target: str | None, out: str | os.
 
 def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: float | None, data: Any,
                   out: str | os.PathLike | None, report: str | os.PathLike | None, int8_io: bool, verbose: bool,
-                  target: str | None, task: str | None) -> dict:
+                  target: str | None, task: str | None, per_tensor: bool = False) -> dict:
     """The export of a loaded model (export/loading.py): data, conversion, gates, report."""
     from export import calibration, report as parity
     from export.runtime import Runtime, StreamingRuntime
@@ -135,7 +137,8 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
 
     out_path = Path(out) if out else output_path(loaded, format, quantize, step)
     converter = to_tflite if format == "tflite" else to_onnx
-    options = {"int8_io": int8_io, "metadata": app_metadata(config, task_name, model, step)} if format == "tflite" else {}
+    options = ({"int8_io": int8_io, "per_tensor": per_tensor, "metadata": app_metadata(config, task_name, model, step)}
+               if format == "tflite" else {})
     info = converter(model, out_path, quantize=quantize, representative=calibration_inputs,
                      sequence_length=None if step else sequence_length, **options)
 

@@ -28,6 +28,8 @@ def parser() -> OneLineParser:
     parse.add_argument("--int8-io", action="store_true", help="int8 model inputs/outputs (tflite int8 only)")
     parse.add_argument("--target", choices=["tflm"],
                        help="tflm: also write TFLite Micro C sources and run the parity gates in TFLite Micro")
+    parse.add_argument("--per-tensor", action="store_true",
+                       help="tflite int8: one weight scale per tensor (smaller TFLite Micro arena and flash)")
     parse.add_argument("--task", choices=sorted(set(TASKS)), help="parity task (default: config.json's task)")
     parse.add_argument("--unsafe", action="store_true",
                        help="allow Lambda layers and custom objects: code from the model file runs")
@@ -45,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         export_model_dir(args.model_dir, format=args.format, quantize=args.quantize, step=args.step,
                          prune=args.prune, calibration_data=args.calibration_data, out=args.out,
                          report=args.report, int8_io=args.int8_io, unsafe=args.unsafe, target=args.target,
-                         task=args.task)
+                         task=args.task, per_tensor=args.per_tensor)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -396,7 +396,9 @@ def _reshape(layer, x, kwargs, mask):
 
 @register_lowering("RepeatVector", mixes_time=True)
 def _repeat_vector(layer, x, kwargs, mask):
-    return tf.tile(tf.expand_dims(x, 1), [1, layer.n, 1])
+    # CONCATENATION of n copies rather than TILE: TFLite Micro has no TILE kernel.
+    step = tf.expand_dims(x, 1)
+    return tf.concat([step] * layer.n, axis=1) if layer.n > 1 else step
 
 
 @register_lowering("GlobalAveragePooling1D", mixes_time=True)

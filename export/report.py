@@ -128,7 +128,7 @@ def parity_report(model: Any, info: dict, runtime: Any, inputs: Any, targets: An
     export_out = np.asarray(run_export(model, runtime, inputs)[0], np.float32).reshape(keras_out.shape)
     report = {
         "path": info["path"], "format": info.get("format"), "quantize": info.get("quantize"),
-        "int8_io": info.get("int8_io", False), "task": task, "samples": sample_count(inputs),
+        "int8_io": info.get("int8_io", False), "per_tensor": info.get("per_tensor", False), "task": task, "samples": sample_count(inputs),
         "max_abs_diff": float(np.max(np.abs(keras_out - export_out))),
         **task_metrics(task, keras_out, export_out, targets),
         **size_figures(info, step_model),

@@ -68,10 +68,13 @@ def test_folder_with_one_keras_file_and_no_config(folder, data, tmp_path):
     inside = tmp_path / "my_model"
     inside.mkdir()
     shutil.copy(saved("keras3", "gru", folder), inside / "anything.keras")
-    out = tmp_path / "m.onnx"
+    out, report_path = tmp_path / "m.onnx", tmp_path / "r.json"
     assert main([str(inside), "--format", "onnx", "--quantize", "int8", "--calibration-data", str(data),
-                 "--out", str(out)]) == 0
-    assert out.is_file()
+                 "--out", str(out), "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    # Keras 3's own GRU becomes a Loop in tf2onnx; through the tf_keras rebuild it is a native ONNX GRU.
+    assert "GRU" in report["ops"] and "Loop" not in report["ops"] and report["flavour"] == "keras3"
+    assert report["agreement"] >= parity.MIN_ARGMAX_AGREEMENT and out.stat().st_size == report["bytes"]
 
 
 def test_int8_without_data_on_a_bare_file_is_one_clear_error(folder, tmp_path, capsys):

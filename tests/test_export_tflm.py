@@ -80,13 +80,23 @@ def exported(tmp_path_factory):
     inputs, targets = model_data("gru", 2 * parity.MIN_HELDOUT_SEQUENCES, seed=11)
     np.savez(folder / "data.npz", inputs=inputs, targets=targets)
     reports = {}
-    for step in (False, True):
-        report_path = folder / f"report_{step}.json"
+    for variant in (False, True, "per_tensor"):
+        report_path = folder / f"report_{variant}.json"
         argv = [str(folder / "gru"), "--quantize", "int8", "--target", "tflm", "--calibration-data",
-                str(folder / "data.npz"), "--report", str(report_path)] + (["--step"] if step else [])
+                str(folder / "data.npz"), "--report", str(report_path)] + (["--step"] if variant else [])
+        if variant == "per_tensor":
+            argv += ["--per-tensor", "--out", str(folder / "gru" / "step_int8_per_tensor.tflite")]
         assert main(argv) == 0
-        reports[step] = json.loads(report_path.read_text())
+        reports[variant] = json.loads(report_path.read_text())
     return reports
+
+
+def test_per_tensor_weights_shrink_the_arena_and_flash(exported):
+    per_channel, per_tensor = exported[True], exported["per_tensor"]
+    assert per_tensor["per_tensor"] is True
+    assert per_tensor["tflm"]["arena_bytes"] < per_channel["tflm"]["arena_bytes"]
+    assert per_tensor["tflm"]["flash_bytes"] < per_channel["tflm"]["flash_bytes"]
+    assert per_tensor["tflm"]["agreement"] >= parity.MIN_ARGMAX_AGREEMENT
 
 
 @pytest.mark.parametrize("step", [False, True])
