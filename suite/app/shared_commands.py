@@ -12,6 +12,7 @@ at the end if any file failed its parity gate.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 
 from suite.app import paths
 from suite.app.models import check_app, read_config_json
-from suite.app.spec import AppSpec, TrainRun
+from suite.app.spec import AppSpec, ExportPlan, TrainRun
 from suite.cli import EXIT_USER_ERROR, App, add_json_option, add_strategy_option, emit
 from suite.errors import UserError
 
@@ -147,14 +148,14 @@ def _export_arguments(parser: argparse.ArgumentParser, spec: AppSpec) -> None:
     add_json_option(parser)
 
 
-def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, bool, str]]:
-    """(format, step, quantize) for every file to write."""
+def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, ExportPlan]]:
+    """(format, plan) for every file to write; ``--quantize`` overrides the plan's."""
     plans = [plan for plan in spec.exports if not args.kinds or plan.step in {KINDS[k] for k in args.kinds}]
     if not plans:
         raise UserError(f"--kind {' '.join(args.kinds)}: this app exports "
                         f"{', '.join('step' if p.step else 'sequence' for p in spec.exports)}")
-    return [(fmt, plan.step, args.quantize or plan.quantize) for fmt in (args.formats or EXPORT_FORMATS)
-            for plan in plans]
+    return [(fmt, dataclasses.replace(plan, quantize=args.quantize or plan.quantize))
+            for fmt in (args.formats or EXPORT_FORMATS) for plan in plans]
 
 
 def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
@@ -168,8 +169,8 @@ def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
         raise UserError(f"{model_dir}: not a model directory (no config.json)")
     check_app(config, spec.name, model_dir)
     exports, failures = {}, []
-    for fmt, step, quantize in export_plan(spec, args):
-        name, summary = export_one(model_dir, fmt, step, quantize, args.calibration_data)
+    for fmt, plan in export_plan(spec, args):
+        name, summary = export_one(model_dir, fmt, plan, args.calibration_data)
         exports[name] = summary
         emit({"file": name, **summary}, args.json, text=format_export(name, summary))
         if not summary["passed"]:
@@ -195,19 +196,21 @@ def app_check_failures(checks: dict[str, Any], exports: dict[str, Any]) -> list[
             if name in exports and isinstance(entry, dict) and entry.get("passed") is False]
 
 
-def export_one(model_dir: Path, fmt: str, step: bool, quantize: str,
+def export_one(model_dir: Path, fmt: str, plan: ExportPlan,
                calibration_data: str | None) -> tuple[str, dict[str, Any]]:
     """Export one file; a failed parity gate is recorded (``passed: false``), not raised."""
     from export import default_output_path, export_model_dir
     from suite.quiet import native_quiet
 
-    name = default_output_path(model_dir, fmt, quantize, step).name
+    name = default_output_path(model_dir, fmt, plan.quantize, plan.step).name
+    tflite_only = {"per_tensor": plan.per_tensor, "target": plan.target} if fmt == "tflite" else {}
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
         try:
             with native_quiet():  # the converter's and LiteRT's native log lines (shown with --verbose)
-                report = export_model_dir(model_dir, format=fmt, quantize=quantize, step=step,
-                                          calibration_data=calibration_data, report=report_path, verbose=False)
+                report = export_model_dir(model_dir, format=fmt, quantize=plan.quantize, step=plan.step,
+                                          calibration_data=calibration_data, report=report_path, verbose=False,
+                                          **tflite_only)
         except UserError as error:
             if not report_path.is_file():
                 raise
@@ -220,10 +223,18 @@ SUMMARY_KEYS = ("task", "metric", "keras", "export", "agreement", "threshold", "
                 "step_agreement", "error")
 
 
+TFLM_KEYS = ("flash_bytes", "arena_bytes", "mode", "samples", "metric", "keras", "export", "agreement", "threshold",
+             "max_abs_diff", "passed")
+
+
 def summarize(report: dict[str, Any]) -> dict[str, Any]:
     """The report's figures kept in metrics.json, the same keys for every app."""
     summary = {key: _rounded(report[key]) for key in SUMMARY_KEYS if key in report}
-    summary["passed"] = bool(report.get("passed", False)) and report.get("step_passed", True) is not False
+    micro = report.get("tflm")
+    if micro:
+        summary["tflm"] = {key: _rounded(micro[key]) for key in TFLM_KEYS if key in micro}
+    summary["passed"] = (bool(report.get("passed", False)) and report.get("step_passed", True) is not False
+                         and (micro or {}).get("passed", True) is not False)
     return summary
 
 

@@ -49,10 +49,16 @@ class Trained:
 
 @dataclass(frozen=True)
 class ExportPlan:
-    """One exported file per format: the sequence model or the streaming step model."""
+    """One exported file per format: the sequence model or the streaming step model.
+
+    ``per_tensor``: one int8 scale per tensor (smaller TFLite Micro arena); ``target="tflm"``: the .tflite
+    file also gets its TFLite Micro C sources and is gated in TFLite Micro's interpreter.
+    """
 
     step: bool
     quantize: str = "int8"
+    per_tensor: bool = False
+    target: str | None = None
 
 
 SEQUENCE_AND_STEP = (ExportPlan(step=False), ExportPlan(step=True))
