@@ -3,16 +3,9 @@
     python notebooks/make_music_notebook.py            # RNN_SUITE_SMALL=1 run (about a minute on 2 cores)
     python notebooks/make_music_notebook.py --full     # the 800-tune, 10-epoch run
 """
-import argparse
-import os
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT_S = 600  # per cell
+from notebook_writer import write_notebook
 
 CELLS = [
     new_markdown_cell(
@@ -86,21 +79,8 @@ CELLS = [
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    return new_notebook(cells=CELLS, metadata={"kernelspec": {"display_name": "Python 3", "language": "python",
-                                                              "name": "python3"}})
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="run at full size instead of RNN_SUITE_SMALL=1")
-    args = parser.parse_args()
-    if not args.full:
-        os.environ["RNN_SUITE_SMALL"] = "1"
-    notebook = build()
-    NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
-    nbformat.write(notebook, Path(__file__).with_name("music.ipynb"))
+    write_notebook("music.ipynb", CELLS, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -1,13 +1,8 @@
-"""Writes notebooks/speech.ipynb (run: python notebooks/make_speech_notebook.py, then execute it with nbclient:
-python notebooks/make_speech_notebook.py --execute, which saves the outputs of the small run)."""
-import os
-import sys
-from pathlib import Path
+"""Writes notebooks/speech.ipynb and runs it at small size, saving its outputs (notebook_writer.py;
+``--no-execute`` only writes the cells): python notebooks/make_speech_notebook.py"""
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-CELL_TIMEOUT_S = 600
+from notebook_writer import write_notebook
 
 CELLS = [
     new_markdown_cell(
@@ -81,16 +76,7 @@ CELLS = [
 
 
 def main() -> None:
-    notebook = new_notebook(cells=CELLS, metadata={"kernelspec": {"display_name": "Python 3", "language": "python",
-                                                                  "name": "python3"}})
-    path = Path(__file__).with_name("speech.ipynb")
-    if "--execute" in sys.argv:
-        from nbclient import NotebookClient
-
-        os.environ.setdefault("RNN_SUITE_SMALL", "1")
-        NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parents[1])}}).execute()
-    nbformat.write(notebook, path)
+    write_notebook("speech.ipynb", CELLS, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

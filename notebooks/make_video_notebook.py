@@ -1,7 +1,6 @@
-"""Writes notebooks/video.ipynb (run: python notebooks/make_video_notebook.py; then execute it, see tests/notebooks.py)."""
-from pathlib import Path
-
-import nbformat
+"""Writes notebooks/video.ipynb and runs it at small size, saving its outputs (notebook_writer.py;
+``--no-execute`` only writes the cells): python notebooks/make_video_notebook.py"""
+from notebook_writer import cells_from_pairs, write_notebook
 
 CELLS = [
     ("markdown", """# Video activity recognition: a frame CNN + GRU on motion that needs temporal order
@@ -97,11 +96,7 @@ that frame and one GRU step, and the running label is printed after every model 
 
 
 def main() -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text)
-                      for kind, text in CELLS]
-    nbformat.write(notebook, Path(__file__).with_name("video.ipynb"))
+    write_notebook("video.ipynb", cells_from_pairs(CELLS), __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

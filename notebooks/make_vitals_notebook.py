@@ -1,7 +1,6 @@
-"""Writes notebooks/vitals.ipynb (run: python notebooks/make_vitals_notebook.py; then execute it, see docs/apps/vitals.md)."""
-from pathlib import Path
-
-import nbformat
+"""Writes notebooks/vitals.ipynb and runs it at small size, saving its outputs (notebook_writer.py;
+``--no-execute`` only writes the cells): python notebooks/make_vitals_notebook.py"""
+from notebook_writer import cells_from_pairs, write_notebook
 
 CELLS = [
     ("markdown", """# Vitals: hourly deterioration risk against NEWS2
@@ -78,11 +77,7 @@ Image(filename=str(work / "timelines.png"))"""),
 
 
 def main() -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text)
-                      for kind, text in CELLS]
-    nbformat.write(notebook, Path(__file__).with_name("vitals.ipynb"))
+    write_notebook("vitals.ipynb", cells_from_pairs(CELLS), __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -110,6 +110,19 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def each_file(paths: Iterable[str], handle: Callable[[str], None]) -> int:
+    """Batch commands: ``handle(path)`` for every path; a bad file (UserError) is one ``error:`` line and the
+    others still run; the exit code is 2 at the end if any failed."""
+    failed = 0
+    for path in paths:
+        try:
+            handle(path)
+        except UserError as error:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            failed += 1
+    return EXIT_USER_ERROR if failed else 0
+
+
 def progress(iterable: Iterable[Any], description: str, total: int | None = None, enabled: bool = True) -> Iterable[Any]:
     """A progress bar on stderr for long work (tqdm); a plain iterator when disabled."""
     if not enabled:

@@ -47,6 +47,23 @@ class TrainConfig:
 APP_TRAIN_FIELDS = ("epochs", "batch_size", "learning_rate", "schedule", "early_stopping_patience", "seed")
 
 
+@dataclass(frozen=True)
+class AppTrainFields:
+    """The training fields every app preset carries (``--set epochs=5``), with the common defaults; an app's
+    config dataclass inherits them and re-declares only a default it changes."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    schedule: str = "cosine"
+    early_stopping_patience: int = 0
+    seed: int = 0
+
+    def train_config(self) -> TrainConfig:
+        """The suite's TrainConfig; its checks validate these fields."""
+        return train_config_of(self)
+
+
 def train_config_of(settings: Any) -> TrainConfig:
     """The TrainConfig of an app preset carrying APP_TRAIN_FIELDS; its checks validate them."""
     return TrainConfig(**{name: getattr(settings, name) for name in APP_TRAIN_FIELDS})

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apps.forecast.presets import DEFAULT_PRESET, PRESETS
-from suite.app import SEQUENCE_AND_STEP, AppSpec, lazy
+from suite.app import SEQUENCE_AND_STEP, declare
 
 # The issue's device goal: the int8 files' MASE at most 2% above the float model's, on the same origins.
 MAX_RELATIVE_MASE_INCREASE = 0.02
@@ -26,13 +25,10 @@ def after_export(model_dir: Path, reports: dict[str, dict]) -> dict[str, Any]:
     return {"mase_gate": gate}
 
 
-APP = AppSpec(
-    name="forecast",
+APP = declare(
+    "forecast",
     description="probabilistic recurrent forecaster (10/50/90% quantiles) beside naive, seasonal-naive and ETS",
     task="regression",
-    presets=PRESETS,
-    default_preset=DEFAULT_PRESET,
-    train=lazy("apps.forecast.training:train"),
     data_help="a CSV with a time column and value columns (default: the 7 bundled series)",
     exports=SEQUENCE_AND_STEP,
     after_export=after_export,

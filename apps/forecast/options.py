@@ -5,15 +5,8 @@ import argparse
 from typing import Any
 
 from suite.app import shipped_model_dir
-from suite.app.models import BACKENDS, ModelRef, resolve_model
+from suite.app.models import ModelRef, add_model_options, resolve_model
 from suite.cli import add_json_option
-
-
-def add_model_options(parser: argparse.ArgumentParser, default_backend: str = "tflite") -> None:
-    parser.add_argument("--model", default=None, metavar="PATH",
-                        help="model directory or exported .tflite/.onnx file (default: the shipped model)")
-    parser.add_argument("--backend", default=None, choices=BACKENDS,
-                        help=f"exported int8 file or Keras (default: {default_backend}; keras imports TensorFlow)")
 
 
 def add_csv_input_options(parser: argparse.ArgumentParser) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from suite.app import Preset
-from suite.train_config import SCHEDULES
+from suite.train_config import AppTrainFields, SCHEDULES
 
 CELLS = ("gru", "lstm")
 
 
 @dataclass(frozen=True)
-class ForecastConfig:
+class ForecastConfig(AppTrainFields):
     context: int = 96                 # history steps the model reads before forecasting
     horizon: int = 24                 # steps forecast at once (10/50/90% quantiles of each)
     cell: str = "gru"
@@ -19,13 +19,6 @@ class ForecastConfig:
     windows_per_series: int = 512     # training windows drawn from each series per epoch (balances short series)
     warmup: int = 8                   # first steps of a window left out of the loss (too little history)
     series: tuple[str, ...] = ()      # bundled series to train on; empty: all of them
-    epochs: int = 20
-    batch_size: int = 64
-    learning_rate: float = 3e-3
-    schedule: str = "cosine"
-    early_stopping_patience: int = 0
-    seed: int = 0
-
     def __post_init__(self) -> None:
         for name in ("context", "horizon", "units", "layers", "windows_per_series", "epochs", "batch_size"):
             if int(getattr(self, name)) < 1:

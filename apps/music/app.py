@@ -1,14 +1,10 @@
 """The music app's contract: melody generation (melody_rnn style) on music21's folk-tune corpus."""
-from apps.music.presets import DEFAULT_PRESET, PRESETS
-from suite.app import AppSpec, ExportPlan, lazy
+from suite.app import ExportPlan, declare, lazy
 
-APP = AppSpec(
-    name="music",
+APP = declare(
+    "music",
     description="Melody generation (Magenta melody_rnn style) trained on music21's folk-tune corpus",
     task="generation",
-    presets=PRESETS,
-    default_preset=DEFAULT_PRESET,
-    train=lazy("apps.music.training:train"),
     data_help="a folder of MIDI files (default: music21's folk corpus, parsed once and cached)",
     # Generation runs the stateful step model (one event + state in, P(next event) + state out); the
     # sequence model is only for training and scoring, so only the step model is exported.

@@ -23,8 +23,9 @@ SPLITS = {"calibration": "train", "train": "train", "heldout": "test"}
 GENERATION_CHECK_TUNES = 32
 # The export task's generation gate (export/report.py MAX_RELATIVE_NLL_INCREASE): NLL may rise 2%.
 MAX_RELATIVE_NLL_INCREASE = 0.02
-# Start offsets tried per window length when a split has too few whole windows (e.g. a tiny corpus subset).
-WINDOW_SHIFTS = 16
+# When a split has too few whole windows (a tiny corpus subset), the tunes are cut again at shifted starts:
+# first every SHIFT_STRIDE-th offset, then the ones between.
+SHIFT_STRIDE = 8
 
 
 def corpus_tunes(config: dict, split: str) -> list[np.ndarray]:
@@ -64,7 +65,8 @@ def whole_windows(tunes: list[np.ndarray], window: int, count: int) -> np.ndarra
     from apps.music.data import windows
 
     found: list[np.ndarray] = []
-    for shift in range(0, window, max(1, window // WINDOW_SHIFTS)):
+    shifts = sorted(range(window), key=lambda shift: (shift % SHIFT_STRIDE != 0, shift))  # spread out first
+    for shift in shifts:
         rows, weights, _ = windows([tune[shift:] for tune in tunes if len(tune) > shift + 1], window)
         found.append(rows[weights.min(axis=1) > 0])  # whole windows only: no padding in calibration data
         if sum(len(part) for part in found) >= count:

@@ -18,13 +18,13 @@ from typing import Any
 
 from apps.music.encoding import VOCAB_SIZE
 from suite.app import Preset
-from suite.train_config import TrainConfig, train_config_of
+from suite.train_config import AppTrainFields, TrainConfig, train_config_of
 
 DEFAULT_PRESET = "basic"
 
 
 @dataclass(frozen=True)
-class MusicConfig:
+class MusicConfig(AppTrainFields):
     cell: str = "lstm"
     units: int = 128
     layers: int = 1
@@ -43,11 +43,6 @@ class MusicConfig:
     # so no early stopping; cosine decay from 3e-3 and global-norm clipping at 1.0 (TrainConfig's).
     epochs: int = 30
     batch_size: int = 16
-    learning_rate: float = 3e-3
-    schedule: str = "cosine"
-    early_stopping_patience: int = 0
-    seed: int = 0
-
     def __post_init__(self) -> None:
         if self.window < 2:
             raise ValueError(f"window must be >= 2, got {self.window!r}")

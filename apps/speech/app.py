@@ -1,18 +1,14 @@
 """The speech app's contract: keyword spotting (Speech Commands v2, 12 classes) with recurrent models."""
-from apps.speech.presets import DEFAULT_PRESET, PRESETS
-from suite.app import AppSpec, ExportPlan, lazy
+from suite.app import ExportPlan, declare, lazy
 
 # The step model is what a microcontroller runs: per-tensor int8 scales fit TFLite Micro's 12 KB arena
 # budget (per-channel: 16.4 KB), and its .tflite also gets the C sources and a gate in TFLite Micro.
 EXPORTS = (ExportPlan(step=False), ExportPlan(step=True, per_tensor=True, target="tflm"))
 
-APP = AppSpec(
-    name="speech",
+APP = declare(
+    "speech",
     description="Keyword spotting (Speech Commands v2, 12 classes) with recurrent models for small devices",
     task="classification",
-    presets=PRESETS,
-    default_preset=DEFAULT_PRESET,
-    train=lazy("apps.speech.training:train"),
     data_help="a Speech Commands folder (Google's layout); default: one generated with espeak-ng into the cache, "
               "sized by the preset's per_word",
     exports=EXPORTS,

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from apps.speech.frontend import NUM_FRAMES, NUM_MEL_BINS
 from apps.speech.labels import LABELS
 from suite.app import Preset
-from suite.train_config import TrainConfig, train_config_of
+from suite.train_config import AppTrainFields
 
 TOPOLOGIES = ("many_to_one", "cnn_rnn")
 CRNN_FRAME_LAYOUT = (10, 4, 1)  # 40 mel bins folded for the per-frame 2-D convolutions (two 2x2 pools fit)
 
 
 @dataclass(frozen=True)
-class SpeechConfig:
+class SpeechConfig(AppTrainFields):
     # model
     topology: str = "many_to_one"
     units: int = 64
@@ -27,13 +27,7 @@ class SpeechConfig:
     dropout: float = 0.0  # on each recurrent layer's inputs
     recurrent_dropout: float = 0.0
     conv_filters: tuple[int, ...] = (16, 32)  # cnn_rnn only
-    # training (the TrainConfig fields the app exposes)
-    epochs: int = 20
-    batch_size: int = 64
-    learning_rate: float = 3e-3
-    schedule: str = "cosine"
-    early_stopping_patience: int = 0
-    seed: int = 0
+    # training: AppTrainFields (epochs, batch_size, ... with suite/train_config.py defaults), plus:
     augment: bool = False  # apps/speech/augment.py: gain, shift, noise, mel/time warp, SpecAugment
     label_smoothing: float = 0.0
     # data: what train generates with prepare-data when it gets no --data, and how the splits are sampled
@@ -56,8 +50,6 @@ class SpeechConfig:
                 raise ValueError(f"{name} must be in [0, 5], got {getattr(self, name)}")
         self.train_config()  # validates the training fields too
 
-    def train_config(self) -> TrainConfig:
-        return train_config_of(self)
 
     def model_kwargs(self) -> dict:
         """The ``build_model`` keyword arguments (saved as config.json "model")."""

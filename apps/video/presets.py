@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from suite.app import Preset
-from suite.train_config import train_config_of
+from suite.train_config import AppTrainFields, train_config_of
 
 
 @dataclass(frozen=True)
-class VideoConfig:
+class VideoConfig(AppTrainFields):
     # Model input: frames sampled uniformly over a clip, resized to frame_size x frame_size RGB in [-1, 1].
     # Five conv blocks bring 32 x 32 down to 1 x 1, so the CNN's final average keeps where the object is
     # (a larger final map averaged over space loses position, and the moves are then not learned).
@@ -40,10 +40,6 @@ class VideoConfig:
     epochs: int = 24
     batch_size: int = 16
     learning_rate: float = 1e-3  # 2e-3 before the pretext task; the pretrained CNN is fine-tuned more gently
-    schedule: str = "cosine"
-    early_stopping_patience: int = 0
-    seed: int = 0
-
     def __post_init__(self) -> None:
         for name in ("num_frames", "frame_size", "units", "clips_per_class"):
             if getattr(self, name) < 1:

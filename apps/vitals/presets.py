@@ -17,7 +17,7 @@ from apps.vitals.data import HELDOUT_PATIENTS
 from apps.vitals.features import NUM_FEATURES
 from apps.vitals.simulate import SETTINGS
 from suite.app import Preset
-from suite.train_config import TrainConfig, train_config_of
+from suite.train_config import AppTrainFields
 
 TOPOLOGY = "many_to_many"
 # Positive hours are rare (a few percent). "auto" weighs them by sqrt(negatives / positives): enough to
@@ -26,19 +26,15 @@ AUTO_WEIGHT = 0.0
 
 
 @dataclass(frozen=True)
-class VitalsConfig:
+class VitalsConfig(AppTrainFields):
     # model
     units: int = 64
     layers: int = 1
     dropout: float = 0.0
     recurrent_dropout: float = 0.0
-    # training (the TrainConfig fields the app exposes)
+    # training: AppTrainFields (suite/train_config.py) with these defaults changed, plus:
     epochs: int = 12
-    batch_size: int = 64
-    learning_rate: float = 3e-3
-    schedule: str = "cosine"
     early_stopping_patience: int = 4
-    seed: int = 0
     positive_weight: float = AUTO_WEIGHT   # 0 = auto: sqrt(negative hours / positive hours)
     # simulated cohort used when train gets no --data
     setting: str = "hospital_a"
@@ -64,8 +60,6 @@ class VitalsConfig:
             raise ValueError(f"validation_fraction must be in (0, 0.5), got {self.validation_fraction}")
         self.train_config()  # validates the training fields too
 
-    def train_config(self) -> TrainConfig:
-        return train_config_of(self)
 
     def model_kwargs(self) -> dict:
         """The ``build_model`` keyword arguments (saved as config.json "model")."""

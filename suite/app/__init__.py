@@ -11,7 +11,7 @@ See docs/adding-an-app.md. Importing this package does not import TensorFlow.
 """
 from suite.app.paths import cache_dir, run_dir, shipped_model_dir
 from suite.app.registry import app_names, cli_of, load_app, main
-from suite.app.spec import SEQUENCE_AND_STEP, AppSpec, ExportPlan, Preset, Trained, TrainRun, lazy
+from suite.app.spec import SEQUENCE_AND_STEP, AppSpec, ExportPlan, Preset, Trained, TrainRun, declare, lazy
 
 __all__ = ["AppSpec", "ExportPlan", "Preset", "SEQUENCE_AND_STEP", "TrainRun", "Trained", "app_names",
-           "cache_dir", "cli_of", "lazy", "load_app", "main", "run_dir", "shipped_model_dir"]
+           "cache_dir", "cli_of", "declare", "lazy", "load_app", "main", "run_dir", "shipped_model_dir"]

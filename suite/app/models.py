@@ -113,6 +113,16 @@ def _from_dir(app: str, folder: Path, file: str, backend: str) -> ModelRef:
     return ModelRef(path, backend, config, folder)
 
 
+def add_model_options(parser: Any, what: str = "exported int8 file", default_backend: str = "tflite") -> None:
+    """``--model`` and ``--backend``, the same for every inference command of every app."""
+    parser.add_argument("--model", default=None, metavar="PATH",
+                        help=f"model directory (uses its {what}) or an exported .tflite/.onnx file "
+                             "(default: the shipped model)")
+    parser.add_argument("--backend", default=None, choices=BACKENDS,
+                        help=f"tflite or onnx: the exported int8 file, without TensorFlow (default: {default_backend}); "
+                             "keras: the Keras model, for comparison (needs TensorFlow)")
+
+
 def check_output_file(path: str | os.PathLike, suffixes: tuple[str, ...] = ()) -> Path:
     """An ``--out`` file: not an existing folder, and with one of ``suffixes`` when given."""
     target = Path(path)

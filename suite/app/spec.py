@@ -109,3 +109,13 @@ def lazy(target: str) -> Callable[..., Any]:
     call.__name__ = attribute
     call.__qualname__ = target
     return call
+
+
+def declare(name: str, description: str, task: str, **fields: Any) -> AppSpec:
+    """The ``AppSpec`` of ``apps/<name>/`` from its layout: presets from ``presets.py`` (``PRESETS``,
+    ``DEFAULT_PRESET``) and the train hook ``training.py:train``; ``fields`` are the other AppSpec fields."""
+    import importlib
+
+    presets = importlib.import_module(f"apps.{name}.presets")
+    return AppSpec(name=name, description=description, task=task, presets=presets.PRESETS,
+                   default_preset=presets.DEFAULT_PRESET, train=lazy(f"apps.{name}.training:train"), **fields)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from apps.forecast.options import add_model_options
+from suite.app.models import add_model_options
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.app import cli_of
+from suite.app.models import add_model_options
 from suite.cli import add_json_option, emit, progress
 from suite.errors import UserError
 
@@ -21,16 +22,6 @@ MAX_BARS = 1024  # far beyond any tune; a typo like --bars 80000 should not run 
 MAX_COUNT = 1000
 MIDI_SUFFIXES = (".mid", ".midi")
 SEED_RANGE = 2**31  # seeds drawn when --seed is not given: small enough to type back
-
-
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """--model and --backend, as every music inference command takes them."""
-    from suite.app.models import BACKENDS
-
-    parser.add_argument("--model", default=None, metavar="PATH",
-                        help="model directory or exported step file (default: the shipped model)")
-    parser.add_argument("--backend", default=None, choices=BACKENDS,
-                        help="tflite (default) or onnx: the exported int8 step model; keras: for comparison")
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +39,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=1, metavar="N", help="how many melodies (default 1)")
     parser.add_argument("--wav", action="store_true", help="also write FILE.wav")
     parser.add_argument("--png", action="store_true", help="also write a piano roll FILE.png")
-    add_model_options(parser)
+    add_model_options(parser, "step_int8.tflite")
     add_json_option(parser)
 
 

@@ -7,12 +7,12 @@ int8 step model by default (no TensorFlow), the same scorer ``generate`` samples
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from apps.music.commands.generate import add_model_options, open_melody
+from apps.music.commands.generate import open_melody
 from suite.app import cli_of
-from suite.cli import EXIT_USER_ERROR, add_json_option, emit, progress
+from suite.app.models import add_model_options
+from suite.cli import add_json_option, each_file, emit, progress
 from suite.errors import UserError
 
 app = cli_of(__name__)
@@ -20,7 +20,7 @@ app = cli_of(__name__)
 
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE.mid", help="melodies to score (a polyphonic file: its top line)")
-    add_model_options(parser)
+    add_model_options(parser, "step_int8.tflite")
     add_json_option(parser)
 
 
@@ -47,13 +47,10 @@ def score(args: argparse.Namespace) -> int:
 
     melody = open_melody(args)
     scorer = make_scorer(melody)
-    failed = 0
-    for path in progress(args.files, "scoring", total=len(args.files), enabled=len(args.files) > 1 and not args.json):
-        try:
-            record = score_file(melody, scorer, path)
-        except UserError as error:
-            print(f"error: {error}", file=sys.stderr)
-            failed += 1
-            continue
+
+    def score_one(path: str) -> None:
+        record = score_file(melody, scorer, path)
         emit(record, args.json, f"{path}: NLL {record['nll']:.3f} nats/event over {record['scored_events']} events")
-    return EXIT_USER_ERROR if failed else 0
+
+    files = progress(args.files, "scoring", total=len(args.files), enabled=len(args.files) > 1 and not args.json)
+    return each_file(files, score_one)

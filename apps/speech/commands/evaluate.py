@@ -9,7 +9,7 @@ import argparse
 import os
 from pathlib import Path
 
-from apps.speech.commands.predict import add_model_options
+from suite.app.models import add_model_options
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 from suite.errors import UserError

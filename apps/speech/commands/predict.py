@@ -7,12 +7,10 @@ good file is printed; each bad one is one ``error: FILE: problem`` line, and the
 from __future__ import annotations
 
 import argparse
-import sys
 
 from suite.app import cli_of
-from suite.app.models import BACKENDS
-from suite.cli import EXIT_USER_ERROR, add_json_option, emit
-from suite.errors import UserError
+from suite.app.models import add_model_options
+from suite.cli import add_json_option, each_file, emit
 
 app = cli_of(__name__)
 
@@ -39,15 +37,6 @@ def predict_file(scorer, path: str) -> dict:  # noqa: ANN001 (apps.speech.model.
     return {"file": path, "label": top[0]["label"], "score": top[0]["score"], "top3": top}
 
 
-def add_model_options(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--model`` and ``--backend``, the same for every speech inference command."""
-    parser.add_argument("--model", default=None, metavar="PATH",
-                        help=f"model directory (uses its {what}) or an exported .tflite/.onnx file "
-                             "(default: the shipped saved_models/speech)")
-    parser.add_argument("--backend", default=None, choices=BACKENDS,
-                        help="tflite (default for a directory), onnx, or keras (needs TensorFlow; for comparison)")
-
-
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE.wav", help="WAV files (any rate, mono or stereo)")
     add_model_options(parser, "model_int8.tflite")
@@ -59,14 +48,10 @@ def predict_command(args: argparse.Namespace) -> int:
     from apps.speech.model import load_scorer
 
     scorer = load_scorer(args.model, args.backend)
-    failed = 0
-    for path in args.files:
-        try:
-            record = predict_file(scorer, path)
-        except UserError as error:
-            print(f"error: {error}", file=sys.stderr, flush=True)
-            failed += 1
-            continue
+
+    def predict_one(path: str) -> None:
+        record = predict_file(scorer, path)
         top = "  ".join(f"{entry['label']} {entry['score']:.3f}" for entry in record["top3"])
         emit(record, args.json, f"{path}: {record['label']} ({record['score']:.3f})  top3: {top}")
-    return EXIT_USER_ERROR if failed else 0
+
+    return each_file(args.files, predict_one)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from apps.speech.commands.predict import add_model_options
+from suite.app.models import add_model_options
 from apps.speech.recognize import STREAMS, THRESHOLD
 from suite.app import cli_of
 from suite.cli import add_json_option, emit

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from apps.video.commands.predict import BACKENDS
+from suite.app.models import BACKENDS
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 

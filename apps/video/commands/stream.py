@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from apps.video.commands.predict import add_model_options
+from suite.app.models import add_model_options
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 
@@ -18,7 +18,7 @@ DEFAULT_STEP_FPS = 8.0  # apps.video.model.DEFAULT_STEP_FPS, repeated so --help 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="a video file (.mp4, .avi), read frame by frame")
-    add_model_options(parser, "step_int8")
+    add_model_options(parser, "step_int8.tflite")
     parser.add_argument("--every", type=int, help="use every n-th frame (default: from the frame rate)")
     parser.add_argument("--step-fps", type=float, default=DEFAULT_STEP_FPS,
                         help="model steps per second when --every is not given")

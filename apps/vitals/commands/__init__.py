@@ -5,21 +5,9 @@ Options shared by the inference commands live here; nothing heavy is imported at
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
-from suite.app.models import BACKENDS
-
 RESEARCH_ONLY = "(research tool, not a medical device)"
-
-
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--model`` (a vitals model directory or exported step file; default the shipped model) and ``--backend``."""
-    parser.add_argument("--model", default=None, metavar="PATH",
-                        help="vitals model directory or exported step_int8 file (default: the shipped model)")
-    parser.add_argument("--backend", default=None, choices=BACKENDS,
-                        help="tflite (default) or onnx: the exported int8 step model, without TensorFlow; "
-                             "keras: the Keras model, for comparison")
 
 
 def show_progress(as_json: bool) -> bool:

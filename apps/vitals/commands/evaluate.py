@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from apps.vitals.commands import RESEARCH_ONLY, add_model_options, show_progress
+from apps.vitals.commands import RESEARCH_ONLY, show_progress
+from suite.app.models import add_model_options
 from suite.app import cli_of
 from suite.cli import add_json_option, emit, progress
 from suite.errors import UserError
@@ -24,7 +25,7 @@ REPORT_FILE = "evaluation.json"
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, nargs="+", metavar="PATH", help="labelled PSV files or folders")
-    add_model_options(parser)
+    add_model_options(parser, "step_int8.tflite")
     parser.add_argument("--out", metavar="DIR",
                         help=f"folder for {REPORT_FILE}, {CALIBRATION_FILE} and {TIMELINE_FILE} (written atomically; "
                              "default: print the figures only)")

@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from apps.vitals.commands import RESEARCH_ONLY, add_model_options
+from apps.vitals.commands import RESEARCH_ONLY
+from suite.app.models import add_model_options
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
@@ -22,7 +23,7 @@ MICROSECONDS = 1e6
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="FILE.psv", help="one stay")
-    add_model_options(parser)
+    add_model_options(parser, "step_int8.tflite")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait between hours (a live demo)")
     add_json_option(parser)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from apps.vitals.commands import RESEARCH_ONLY, add_model_options
+from apps.vitals.commands import RESEARCH_ONLY
+from suite.app.models import add_model_options
 from suite.app import cli_of
 from suite.cli import EXIT_USER_ERROR, add_json_option, emit
 
@@ -17,7 +18,7 @@ PLOT_STAYS = 6      # panels in --plot: more stays would shrink each timeline be
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="FILE.psv", help="PSV files (or folders of them)")
-    add_model_options(parser)
+    add_model_options(parser, "step_int8.tflite")
     parser.add_argument("--plot", metavar="FILE.png", help=f"also draw the risk timelines of the first {PLOT_STAYS} stays next to NEWS2")
     add_json_option(parser)
 
