@@ -59,6 +59,8 @@ class LayerKind:
     # tf2onnx would turn the layer into a Loop: it is converted as a GRU stand-in and rewritten to onnx_op.
     onnx_stand_in: Callable[[Any], bool] | None = None
     prunable: bool = False  # in tfmot's pruning registry (kernel and recurrent kernel)
+    # Reads token ids below this bound (Embedding: input_dim): inputs drawn from the spec stay below it.
+    vocabulary: Callable[[Any], int] | None = None
 
 
 # The one layer registry of the export: class name -> kind. Filled by register_lowering only.
@@ -287,7 +289,11 @@ def _dense_layer(layer, x, kwargs, mask):
     return activation(layer.activation)(_dense(x, numpy_value(layer.kernel), bias))
 
 
-@register_lowering("Embedding")
+def _input_dim(layer: Any) -> int:
+    return int(layer.input_dim)
+
+
+@register_lowering("Embedding", vocabulary=_input_dim)
 def _embedding(layer, x, kwargs, mask):
     return tf.gather(const(numpy_value(layer.embeddings)), tf.cast(x, tf.int32))
 

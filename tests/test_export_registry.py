@@ -128,3 +128,14 @@ def test_a_registered_kind_gets_every_stage_s_treatment(monkeypatch):
     data = np.ones((1, FEATURES), np.float32)
     (got,) = lower_model(model)(data)
     np.testing.assert_allclose(np.asarray(got), model(data).numpy(), atol=1e-6)
+
+
+def test_spec_inputs_draw_token_ids_below_the_registered_vocabulary():
+    from export.calibration import spec_inputs
+
+    assert [kind.class_name for kind in kinds_with(lambda kind: kind.vocabulary)] == ["Embedding"]
+    tokens = keras.Input((STEPS,), dtype="int32", name="tokens")
+    embedded = keras.layers.Embedding(5, 2, name="embed")(tokens)
+    model = keras.Model(tokens, keras.layers.GRU(2, name="rnn")(embedded))
+    (drawn,) = spec_inputs(model, 64)
+    assert drawn.min() >= 0 and drawn.max() == 4  # uniform below input_dim 5, not 0/1
