@@ -67,7 +67,7 @@ def _simple_rnn_weights(rnn: keras.layers.SimpleRNN) -> tuple:
     return kernel, recurrent, bias, ONNX_RNN_ACTIVATIONS[activation]
 
 
-def _simple_rnn_directions(layer) -> list | None:
+def _stand_in_directions(layer) -> list | None:
     """The stand-in directions of ``layer`` (plain or a wrapper of them), or None for any other layer.
 
     The registry says which layers tf2onnx would turn into a Loop (``onnx_stand_in``: SimpleRNN,
@@ -110,11 +110,11 @@ def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, t
     transposes and gate reordering, so its ONNX GRU node can be found by value rather than by name.
     Returns the clone and {marker: SimpleRNN weights of that direction}.
     """
-    if not any(_simple_rnn_directions(layer) for layer in model.layers):
+    if not any(_stand_in_directions(layer) for layer in model.layers):
         return model, {}
 
     def clone_layer(layer):
-        directions = _simple_rnn_directions(layer)
+        directions = _stand_in_directions(layer)
         if directions is None:
             return layer.__class__.from_config(layer.get_config())
         stand_in = _gru_stand_in(directions[0])
@@ -125,7 +125,7 @@ def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, t
     clone = keras.models.clone_model(model, clone_function=clone_layer)
     markers: dict[float, tuple] = {}
     for layer in model.layers:
-        directions = _simple_rnn_directions(layer)
+        directions = _stand_in_directions(layer)
         if directions is None:
             if layer.weights:
                 clone.get_layer(layer.name).set_weights(layer.get_weights())

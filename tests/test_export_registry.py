@@ -52,13 +52,13 @@ def test_stand_in_rules_come_from_the_registry():
         "bidirectional_simple": keras.layers.Bidirectional(keras.layers.SimpleRNN(3)),
     }
     for name, layer in layers.items():
-        assert onnx_export._simple_rnn_directions(layer), name
+        assert onnx_export._stand_in_directions(layer), name
     bidirectional = layers["bidirectional_simple"]
-    assert onnx_export._simple_rnn_directions(bidirectional) == [bidirectional.forward_layer,
+    assert onnx_export._stand_in_directions(bidirectional) == [bidirectional.forward_layer,
                                                                  bidirectional.backward_layer]
     for layer in (keras.layers.GRU(3), keras.layers.LSTM(3), keras.layers.Bidirectional(keras.layers.LSTM(3)),
                   keras.layers.TimeDistributed(keras.layers.Dense(3)), keras.layers.Dense(3)):
-        assert onnx_export._simple_rnn_directions(layer) is None, type(layer).__name__
+        assert onnx_export._stand_in_directions(layer) is None, type(layer).__name__
 
 
 def test_prunable_kinds_are_in_tfmot_and_wrappers_are_not():
