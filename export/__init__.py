@@ -166,11 +166,12 @@ def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: fl
 
 def steppable(model: Any, source: Any) -> Any:
     """The step model of ``model``, or a UserError naming the layer that cannot run one step at a time."""
-    from export.lowering import MIXES_TIME
+    from export.lowering import layer_kind
     from suite.streaming import step_model
 
     for layer in model.layers:
-        if type(layer).__name__ in MIXES_TIME:
+        kind = layer_kind(layer)
+        if kind is not None and kind.mixes_time:
             raise UserError(f"{source}: --step: layer {layer.name!r} ({type(layer).__name__}) mixes time steps; "
                             "step models support unidirectional recurrent layers with per-step layers around them")
         if getattr(layer, "go_backwards", False):

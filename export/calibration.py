@@ -129,5 +129,8 @@ def free_time_axes(model: Any) -> list[str]:
 
 
 def _smallest_vocabulary(model: Any) -> int | None:
-    sizes = [int(layer.input_dim) for layer in model.layers if type(layer).__name__ == "Embedding"]
+    from export.lowering import layer_kind  # imported late: the registry module imports TensorFlow
+
+    kinds = [(layer, layer_kind(layer)) for layer in model.layers]
+    sizes = [kind.vocabulary(layer) for layer, kind in kinds if kind is not None and kind.vocabulary]
     return min(sizes) if sizes else None

@@ -7,7 +7,9 @@ with its weights as numpy constants, and recurrent layers are unrolled over a fi
 length with ONE shared constant per weight matrix, so int8 stores each weight once.
 
 The functional graph is walked node by node (layers looked up by name, never by index) and
-each layer is lowered by ``LOWERINGS[layer class name]``.
+each layer is lowered by its kind in ``LAYER_KINDS`` (class name -> lowering and traits), the one
+place of the export that knows layer classes: ONNX conversion, ONNX masking, pruning and --step read
+their traits from it.
 """
 from __future__ import annotations
 
@@ -34,27 +36,62 @@ class LoweringContext:
 
 # fn(layer, inputs, kwargs, mask) -> outputs (a tensor or a list of tensors, as the Keras call returns)
 LoweringFn = Callable[[Any, Any, dict, Any], Any]
-# The one layer registry of the export: class name -> lowering, plus what the other stages need to
-# know of the layer (mask propagation, whether a step model can run it one step at a time).
-LOWERINGS: dict[str, LoweringFn] = {}
-PASSES_MASK: set[str] = set()  # output carries the input's mask unchanged (Keras supports_masking)
-MIXES_TIME: set[str] = set()  # combines several time steps: no step model (--step) through it
 
 
-def register_lowering(*class_names: str, passes_mask: bool = False,
-                      mixes_time: bool = False) -> Callable[[LoweringFn], LoweringFn]:
-    """Register ``fn`` as the lowering of every class in ``class_names``, with the layers' traits."""
+@dataclass(frozen=True)
+class LayerKind:
+    """One layer class the export knows: its lowering plus what every other stage needs to know of it.
+
+    Why one record: TFLite lowering, ONNX conversion, the ONNX masking pass, pruning and --step all
+    ask about layer classes; each asks the registry, so adding a layer kind is one registration.
+    """
+
+    class_name: str
+    lower: LoweringFn
+    passes_mask: bool = False  # output carries the input's mask unchanged (Keras supports_masking)
+    mixes_time: bool = False  # combines several time steps: no step model (--step) through it
+    # Masks the time steps whose features all equal this value of the layer (Keras Masking): the
+    # lowering multiplies by that mask, ONNX turns it into sequence_lens.
+    mask_value: Callable[[Any], float] | None = None
+    wrapped: Callable[[Any], list] | None = None  # a Keras wrapper: the layers it runs
+    cell: "CellLowering | None" = None  # a recurrent layer: how one step of its cell is lowered
+    onnx_op: str | None = None  # the native ONNX recurrent op the layer becomes (GRU, LSTM, RNN)
+    # tf2onnx would turn the layer into a Loop: it is converted as a GRU stand-in and rewritten to onnx_op.
+    onnx_stand_in: Callable[[Any], bool] | None = None
+    prunable: bool = False  # in tfmot's pruning registry (kernel and recurrent kernel)
+    # Reads token ids below this bound (Embedding: input_dim): inputs drawn from the spec stay below it.
+    vocabulary: Callable[[Any], int] | None = None
+
+
+# The one layer registry of the export: class name -> kind. Filled by register_lowering only.
+LAYER_KINDS: dict[str, LayerKind] = {}
+
+
+def register_lowering(*class_names: str, **traits: Any) -> Callable[[LoweringFn], LoweringFn]:
+    """Register ``fn`` as the lowering of every class in ``class_names``, with the layers' traits
+    (the fields of LayerKind: passes_mask, mixes_time, mask_value, wrapped, cell, onnx_op, ...)."""
 
     def register(fn: LoweringFn) -> LoweringFn:
         for name in class_names:
-            LOWERINGS[name] = fn
-            if passes_mask:
-                PASSES_MASK.add(name)
-            if mixes_time:
-                MIXES_TIME.add(name)
+            LAYER_KINDS[name] = LayerKind(name, fn, **traits)
         return fn
 
     return register
+
+
+def layer_kind(layer: Any) -> LayerKind | None:
+    """The registered kind of a layer (by class name, the same in Keras 3 and tf_keras), else None."""
+    return LAYER_KINDS.get(type(layer).__name__)
+
+
+def kinds_with(trait: Callable[[LayerKind], Any]) -> list[LayerKind]:
+    """Registered kinds for which ``trait(kind)`` is true, in class-name order."""
+    return [kind for _, kind in sorted(LAYER_KINDS.items()) if trait(kind)]
+
+
+def recurrent_onnx_ops() -> frozenset[str]:
+    """Every native ONNX recurrent op a registered layer becomes (GRU, LSTM, RNN)."""
+    return frozenset(kind.onnx_op for kind in kinds_with(lambda kind: kind.onnx_op))
 
 
 def numpy_value(variable: Any) -> np.ndarray:
@@ -132,12 +169,13 @@ def check_supported(model: keras.Model, source: Any = None) -> None:
     """UserError naming the first layer (and its class) without a lowering, before any conversion."""
     prefix = f"{source}: " if source else ""
     for layer in model.layers:
-        inner = getattr(layer, "layer", None) if type(layer).__name__ == "TimeDistributed" else None
-        for item in (layer, inner) if inner is not None else (layer,):
-            class_name = type(item).__name__
-            if class_name != "InputLayer" and class_name not in LOWERINGS:
-                raise UserError(f"{prefix}layer {item.name!r} ({class_name}): not supported by the export "
-                                f"(supported: {', '.join(sorted(LOWERINGS))})")
+        if type(layer).__name__ == "InputLayer":
+            continue
+        kind = layer_kind(layer)
+        for item in [layer, *(kind.wrapped(layer) if kind and kind.wrapped else [])]:
+            if layer_kind(item) is None:
+                raise UserError(f"{prefix}layer {item.name!r} ({type(item).__name__}): not supported by the export "
+                                f"(supported: {', '.join(sorted(LAYER_KINDS))})")
 
 
 def lstm_cell_state_inputs(model: keras.Model) -> list[int]:
@@ -145,7 +183,8 @@ def lstm_cell_state_inputs(model: keras.Model) -> list[int]:
     positions = {id(tensor): index for index, tensor in enumerate(model.inputs)}
     found = []
     for layer in model.layers:
-        if type(layer).__name__ != "LSTM":
+        kind = layer_kind(layer)
+        if kind is None or kind.cell is None or kind.cell.state_count != 2:  # no cell state (not an LSTM)
             continue
         for node in layer.inbound_nodes:
             x, initial = _split_inputs(node.call_args[0], node.call_kwargs)
@@ -169,9 +208,9 @@ def lower_graph(model: keras.Model, inputs: list[tf.Tensor]) -> list[tf.Tensor]:
 
 def _lower_node(node: Any, context: LoweringContext) -> None:
     layer = node.layer
-    class_name = type(layer).__name__
-    if class_name not in LOWERINGS:
-        raise UserError(f"layer {layer.name!r} ({class_name}): not supported by the export lowering")
+    kind = layer_kind(layer)
+    if kind is None:
+        raise UserError(f"layer {layer.name!r} ({type(layer).__name__}): not supported by the export lowering")
 
     def lowered(value: Any) -> Any:
         # Keyed by id: a live Keras tensor's id cannot collide with another live object's.
@@ -181,16 +220,16 @@ def _lower_node(node: Any, context: LoweringContext) -> None:
     kwargs = tf.nest.map_structure(lowered, dict(node.call_kwargs))
     first_input = tf.nest.flatten(node.call_args)[0]
     mask = context.masks.get(id(first_input))
-    outputs = LOWERINGS[class_name](layer, args[0], kwargs, mask)
+    outputs = kind.lower(layer, args[0], kwargs, mask)
     keras_outputs = tf.nest.flatten(node.outputs)
     values = tf.nest.flatten(outputs)
     if len(values) != len(keras_outputs):
         raise UserError(f"layer {layer.name!r}: lowering returned {len(values)} outputs, Keras has {len(keras_outputs)}")
     for keras_tensor, value in zip(keras_outputs, values):
         context.values[id(keras_tensor)] = value
-    if class_name == "Masking":
-        context.masks[id(keras_outputs[0])] = _masking_mask(layer, args[0])
-    elif mask is not None and (class_name in PASSES_MASK or _returns_sequences(layer)):
+    if kind.mask_value is not None:
+        context.masks[id(keras_outputs[0])] = _steps_differing(args[0], kind.mask_value(layer))
+    elif mask is not None and (kind.passes_mask or _returns_sequences(layer)):
         context.masks[id(keras_outputs[0])] = mask
 
 
@@ -244,25 +283,33 @@ def _dense(x: tf.Tensor, kernel: np.ndarray, bias: np.ndarray | None) -> tf.Tens
     return tf.reshape(y, shape[:-1] + [kernel.shape[-1]]) if len(shape) != 2 else y
 
 
-@register_lowering("Dense", passes_mask=True)
+@register_lowering("Dense", passes_mask=True, prunable=True)
 def _dense_layer(layer, x, kwargs, mask):
     bias = numpy_value(layer.bias) if layer.use_bias else None
     return activation(layer.activation)(_dense(x, numpy_value(layer.kernel), bias))
 
 
-@register_lowering("Embedding")
+def _input_dim(layer: Any) -> int:
+    return int(layer.input_dim)
+
+
+@register_lowering("Embedding", vocabulary=_input_dim)
 def _embedding(layer, x, kwargs, mask):
     return tf.gather(const(numpy_value(layer.embeddings)), tf.cast(x, tf.int32))
 
 
-@register_lowering("Masking")
+def _mask_value(layer: Any) -> float:
+    return float(layer.mask_value)
+
+
+@register_lowering("Masking", mask_value=_mask_value)
 def _masking(layer, x, kwargs, mask):
-    return x * tf.expand_dims(_masking_mask(layer, x), -1)
+    return x * tf.expand_dims(_steps_differing(x, _mask_value(layer)), -1)
 
 
-def _masking_mask(layer: Any, x: tf.Tensor) -> tf.Tensor:
+def _steps_differing(x: tf.Tensor, mask_value: float) -> tf.Tensor:
     """1.0 for steps with any feature != mask_value, else 0.0; shape (batch, time)."""
-    differs = tf.cast(tf.not_equal(x, layer.mask_value), tf.float32)
+    differs = tf.cast(tf.not_equal(x, mask_value), tf.float32)
     return tf.reduce_max(differs, axis=-1)
 
 
@@ -270,7 +317,7 @@ def _conv_padding(layer: Any) -> str:
     return layer.padding.upper() if layer.padding in ("valid", "same") else "VALID"
 
 
-@register_lowering("Conv1D", mixes_time=True)
+@register_lowering("Conv1D", mixes_time=True, prunable=True)
 def _conv1d(layer, x, kwargs, mask):
     if layer.padding == "causal":
         left = layer.dilation_rate[0] * (layer.kernel_size[0] - 1)
@@ -282,7 +329,7 @@ def _conv1d(layer, x, kwargs, mask):
     return activation(layer.activation)(y)
 
 
-@register_lowering("Conv2D")
+@register_lowering("Conv2D", prunable=True)
 def _conv2d(layer, x, kwargs, mask):
     y = tf.nn.conv2d(x, const(numpy_value(layer.kernel)), strides=layer.strides, padding=_conv_padding(layer),
                      dilations=layer.dilation_rate)
@@ -440,16 +487,21 @@ def _concatenate(layer, inputs, kwargs, mask):
     return tf.concat(inputs, axis=layer.axis)
 
 
-@register_lowering("TimeDistributed", passes_mask=True)
+def _inner_layer(layer: Any) -> list:
+    return [layer.layer]
+
+
+# Not prunable: tfmot's registry has no TimeDistributed (its inner layer stays dense, listed as skipped).
+@register_lowering("TimeDistributed", passes_mask=True, wrapped=_inner_layer)
 def _time_distributed(layer, x, kwargs, mask):
     """Fold time into batch, lower the inner layer, unfold."""
     shape = _static_shape(x)
     folded = tf.reshape(x, [shape[0] * shape[1], *shape[2:]])
     inner = layer.layer
-    inner_name = type(inner).__name__
-    if inner_name not in LOWERINGS:
-        raise UserError(f"layer {layer.name!r}: inner {inner_name} is not supported by the export lowering")
-    y = LOWERINGS[inner_name](inner, folded, {}, None)
+    kind = layer_kind(inner)
+    if kind is None:
+        raise UserError(f"layer {layer.name!r}: inner {type(inner).__name__} is not supported by the export lowering")
+    y = kind.lower(inner, folded, {}, None)
     return tf.reshape(y, [shape[0], shape[1], *_static_shape(y)[1:]])
 
 
@@ -510,30 +562,28 @@ class RecurrentWeights:
     reset_before: bool = False  # GRU reset_after=False: the reset gate scales h before its matmul
 
 
-def _cell_weights(cell: Any) -> RecurrentWeights:
+def _cell_weights(cell: Any, lowering: "CellLowering") -> RecurrentWeights:
     kernel = numpy_value(cell.kernel)
     recurrent = numpy_value(cell.recurrent_kernel)
     gates_units = kernel.shape[1]
     bias = numpy_value(cell.bias) if cell.use_bias else np.zeros(gates_units, np.float32)
     recurrent_bias = None
-    if type(cell).__name__.startswith("GRU"):
-        if bias.ndim == 2:
-            # Bias rows: [input, recurrent]. The z and r parts of the recurrent bias are summed
-            # with the input projection anyway, so fold them there; only the candidate part stays.
-            units = cell.units
-            input_bias = bias[0] + np.concatenate([bias[1][: 2 * units], np.zeros(units, np.float32)])
-            recurrent_bias = bias[1][2 * units:]
-            bias = input_bias
+    if bias.ndim == 2:  # only GRU(reset_after=True) has two bias rows
+        # Bias rows: [input, recurrent]. The z and r parts of the recurrent bias are summed
+        # with the input projection anyway, so fold them there; only the candidate part stays.
+        units = cell.units
+        input_bias = bias[0] + np.concatenate([bias[1][: 2 * units], np.zeros(units, np.float32)])
+        recurrent_bias = bias[1][2 * units:]
+        bias = input_bias
+    # Only GRU cells have reset_after; False is the original GRU (reset gate before the matmul).
     weights = RecurrentWeights(kernel, recurrent, bias, recurrent_bias, cell.units,
-                               reset_before=type(cell).__name__.startswith("GRU") and not cell.reset_after)
-    block = KEEP_GATE_BLOCK.get(type(cell).__name__)
+                               reset_before=not getattr(cell, "reset_after", True))
+    block = lowering.keep_gate_block
     if block is not None and activation_name(cell.recurrent_activation) in SYMMETRIC_GATE_ACTIVATIONS:
         _negate_keep_gate(weights, block)
     return weights
 
 
-# The gate that keeps the old state (GRU update z, LSTM forget f): its block of gate columns.
-KEEP_GATE_BLOCK = {"GRUCell": 0, "LSTMCell": 1}
 # Gate activations with a(-x) = 1 - a(x).
 SYMMETRIC_GATE_ACTIVATIONS = ("sigmoid", "hard_sigmoid")
 
@@ -592,28 +642,27 @@ def _simple_step(cell, w: RecurrentWeights, x_t, h, constants):
     return new_h, [new_h]
 
 
-@dataclass
+@dataclass(frozen=True)
 class CellLowering:
+    """One step of a recurrent layer's cell: the ``cell`` trait of its LayerKind."""
+
     step: Callable  # (cell, weights, x_t, state or states, constants) -> (output, new states)
-    state_count: int
+    state_count: int  # 2: an LSTM (h and the cell state c)
     input_split: tuple[int, ...] | None  # split the input projection once, in multiples of units
-
-
-# cell class name -> its lowering
-RECURRENT_CELLS: dict[str, CellLowering] = {
-    "GRUCell": CellLowering(_gru_step, 1, (2, 1)),
-    "LSTMCell": CellLowering(_lstm_step, 2, (2, 1, 1)),
-    "SimpleRNNCell": CellLowering(_simple_step, 1, None),
-}
+    # The gate that keeps the old state (GRU update z, LSTM forget f): its block of gate columns.
+    keep_gate_block: int | None = None
 
 
 def run_recurrent(layer: Any, x: tf.Tensor, initial_state: list[tf.Tensor] | None, mask: tf.Tensor | None,
                   go_backwards: bool) -> tuple[list[tf.Tensor], list[tf.Tensor]]:
     """Unrolled recurrence: (per-step outputs in time order of processing, final states)."""
     cell = layer.cell
-    lowering = RECURRENT_CELLS[type(cell).__name__]
+    kind = layer_kind(layer)
+    if kind is None or kind.cell is None:
+        raise UserError(f"layer {layer.name!r} ({type(layer).__name__}): not a recurrent layer the export lowers")
+    lowering = kind.cell
     state_count = lowering.state_count
-    weights = _cell_weights(cell)
+    weights = _cell_weights(cell, lowering)
     constants = {"recurrent": const(weights.recurrent)}
     if weights.recurrent_bias is not None:
         constants["recurrent_bias"] = const(weights.recurrent_bias)
@@ -665,7 +714,21 @@ def _initial_state(kwargs: dict) -> list[tf.Tensor] | None:
     return list(state) if isinstance(state, (list, tuple)) else [state]
 
 
-@register_lowering("GRU", "LSTM", "SimpleRNN")
+def _gru_needs_stand_in(layer: Any) -> bool:
+    """GRU(reset_after=False): tf2onnx makes a Loop of it (reset_after=True becomes a native GRU)."""
+    return not layer.get_config()["reset_after"]
+
+
+def _always(layer: Any) -> bool:
+    return True  # SimpleRNN: tf2onnx always makes a Loop of it
+
+
+@register_lowering("GRU", cell=CellLowering(_gru_step, 1, (2, 1), keep_gate_block=0), onnx_op="GRU",
+                   onnx_stand_in=_gru_needs_stand_in, prunable=True)
+@register_lowering("LSTM", cell=CellLowering(_lstm_step, 2, (2, 1, 1), keep_gate_block=1), onnx_op="LSTM",
+                   prunable=True)
+@register_lowering("SimpleRNN", cell=CellLowering(_simple_step, 1, None), onnx_op="RNN", onnx_stand_in=_always,
+                   prunable=True)
 def _recurrent_layer(layer, x, kwargs, mask):
     if getattr(layer, "stateful", False):
         raise UserError(f"layer {layer.name!r}: stateful RNNs are exported as step models (--step)")
@@ -683,7 +746,18 @@ _MERGES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
 }
 
 
-@register_lowering("Bidirectional", mixes_time=True)
+def _directions(layer: Any) -> list:
+    return [layer.forward_layer, layer.backward_layer]
+
+
+def _forward_needs_stand_in(layer: Any) -> bool:
+    """A Bidirectional is converted through stand-ins when its directions are (both are alike)."""
+    kind = layer_kind(layer.forward_layer)
+    return bool(kind and kind.onnx_stand_in and kind.onnx_stand_in(layer.forward_layer))
+
+
+# Not prunable: tfmot's registry has no Bidirectional (its directions stay dense, listed as skipped).
+@register_lowering("Bidirectional", mixes_time=True, wrapped=_directions, onnx_stand_in=_forward_needs_stand_in)
 def _bidirectional(layer, x, kwargs, mask):
     if layer.merge_mode not in _MERGES:
         raise UserError(f"layer {layer.name!r}: merge_mode {layer.merge_mode!r} is not supported by the export lowering")

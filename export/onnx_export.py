@@ -31,7 +31,10 @@ from suite.errors import UserError
 from suite.keras import keras, tf
 
 from export import QUANTIZE_MODES  # one list for the CLI and both converters
-RECURRENT_OPS = {"GRU", "LSTM", "RNN"}
+from export.lowering import layer_kind, recurrent_onnx_ops
+
+# The native ops the registered recurrent layers become (export/lowering.py declares each layer's).
+RECURRENT_OPS = recurrent_onnx_ops()
 # Control flow means the recurrence was not recognised: slow and never what we want on a device.
 FORBIDDEN_OPS = {"Loop", "Scan", "If"}
 # Initializers smaller than this (biases, shape constants) stay float32: int8 would save little.
@@ -64,19 +67,24 @@ def _simple_rnn_weights(rnn: keras.layers.SimpleRNN) -> tuple:
     return kernel, recurrent, bias, ONNX_RNN_ACTIVATIONS[activation]
 
 
-def _needs_stand_in(layer) -> bool:
-    """SimpleRNN (tf2onnx makes a Loop) and GRU(reset_after=False) (tf2onnx makes a Loop too)."""
-    return isinstance(layer, keras.layers.SimpleRNN) or (
-        isinstance(layer, keras.layers.GRU) and not layer.get_config()["reset_after"])
+def _stand_in_directions(layer) -> list | None:
+    """The stand-in directions of ``layer`` (plain or a wrapper of them), or None for any other layer.
+
+    The registry says which layers tf2onnx would turn into a Loop (``onnx_stand_in``: SimpleRNN,
+    GRU(reset_after=False), a Bidirectional of them); a wrapper's directions are its wrapped layers.
+    """
+    kind = layer_kind(layer)
+    if kind is None or kind.onnx_stand_in is None or not kind.onnx_stand_in(layer):
+        return None
+    return kind.wrapped(layer) if kind.wrapped else [layer]
 
 
-def _simple_rnn_directions(layer) -> list | None:
-    """The stand-in directions of ``layer`` (plain or Bidirectional), or None for any other layer."""
-    if _needs_stand_in(layer):
-        return [layer]
-    if isinstance(layer, keras.layers.Bidirectional) and _needs_stand_in(layer.forward_layer):
-        return [layer.forward_layer, layer.backward_layer]
-    return None
+def _stand_in_weights(rnn) -> tuple:
+    """(kernel, recurrent_kernel, bias, ONNX activation or None) for the native op ``rnn`` becomes."""
+    op = layer_kind(rnn).onnx_op
+    if op not in STAND_IN_WEIGHTS:
+        raise UserError(f"layer {rnn.name}: no ONNX stand-in rewrite into {op}")
+    return STAND_IN_WEIGHTS[op](rnn)
 
 
 def _reset_before_gru_weights(gru) -> tuple:
@@ -90,6 +98,11 @@ def _reset_before_gru_weights(gru) -> tuple:
     return kernel, recurrent, bias, None
 
 
+# Native ONNX op of a stand-in layer -> its weights in that op's form (RNN: with the activation; GRU:
+# None, the node stays a GRU with linear_before_reset=0). Keyed by ONNX op, not by Keras class.
+STAND_IN_WEIGHTS = {"RNN": _simple_rnn_weights, "GRU": _reset_before_gru_weights}
+
+
 def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, tuple]]:
     """Clone ``model`` with every SimpleRNN (also inside Bidirectional) replaced by a GRU stand-in.
 
@@ -97,11 +110,11 @@ def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, t
     transposes and gate reordering, so its ONNX GRU node can be found by value rather than by name.
     Returns the clone and {marker: SimpleRNN weights of that direction}.
     """
-    if not any(_simple_rnn_directions(layer) for layer in model.layers):
+    if not any(_stand_in_directions(layer) for layer in model.layers):
         return model, {}
 
     def clone_layer(layer):
-        directions = _simple_rnn_directions(layer)
+        directions = _stand_in_directions(layer)
         if directions is None:
             return layer.__class__.from_config(layer.get_config())
         stand_in = _gru_stand_in(directions[0])
@@ -112,7 +125,7 @@ def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, t
     clone = keras.models.clone_model(model, clone_function=clone_layer)
     markers: dict[float, tuple] = {}
     for layer in model.layers:
-        directions = _simple_rnn_directions(layer)
+        directions = _stand_in_directions(layer)
         if directions is None:
             if layer.weights:
                 clone.get_layer(layer.name).set_weights(layer.get_weights())
@@ -121,8 +134,7 @@ def _replace_simple_rnns(model: keras.Model) -> tuple[keras.Model, dict[float, t
         stand_ins = [stand_in.forward_layer, stand_in.backward_layer] if len(directions) == 2 else [stand_in]
         for rnn, gru in zip(directions, stand_ins):
             marker = float(STAND_IN_MARKER + len(markers))
-            markers[marker] = (_simple_rnn_weights(rnn) if isinstance(rnn, keras.layers.SimpleRNN)
-                               else _reset_before_gru_weights(rnn))
+            markers[marker] = _stand_in_weights(rnn)
             gru.set_weights([np.full_like(w, marker if i == 0 else 0.0) for i, w in enumerate(gru.get_weights())])
     return clone, markers
 

@@ -21,10 +21,11 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from export.lowering import layer_kind, recurrent_onnx_ops
 from suite.errors import UserError
 from suite.keras import keras
 
-RECURRENT_OPS = {"GRU", "LSTM", "RNN"}
+RECURRENT_OPS = recurrent_onnx_ops()  # every native op a registered recurrent layer becomes
 SEQUENCE_LENS_INPUT = 4  # X, W, R, B, sequence_lens, initial_h, ... for all three ops
 FINAL_STATE_OUTPUT = 1  # Y, Y_h(, Y_c)
 
@@ -32,10 +33,10 @@ FINAL_STATE_OUTPUT = 1  # Y, Y_h(, Y_c)
 def unmasked_clone(model: keras.Model) -> tuple[keras.Model, dict[str, float]]:
     """``model`` with every Masking layer replaced by a pass-through, and {input name: mask value}.
 
-    Only Masking layers applied directly to a model input are supported: the mask is then a
-    function of that graph input alone.
+    Masking layers are the registered kinds with a ``mask_value`` trait. Only those applied directly
+    to a model input are supported: the mask is then a function of that graph input alone.
     """
-    masking = [layer for layer in model.layers if isinstance(layer, keras.layers.Masking)]
+    masking = [layer for layer in model.layers if _mask_value(layer) is not None]
     if not masking:
         return model, {}
     input_names = {id(tensor): name for tensor, name in zip(model.inputs, model.input_names)}
@@ -44,16 +45,22 @@ def unmasked_clone(model: keras.Model) -> tuple[keras.Model, dict[str, float]]:
         source = layer.input
         if id(source) not in input_names:
             raise UserError(f"layer {layer.name!r}: ONNX export supports Masking only directly on a model input")
-        masks[input_names[id(source)]] = float(layer.mask_value)
+        masks[input_names[id(source)]] = _mask_value(layer)
 
     def clone_layer(layer):
-        if isinstance(layer, keras.layers.Masking):
+        if _mask_value(layer) is not None:
             return keras.layers.Activation("linear", name=layer.name)
         return layer.__class__.from_config(layer.get_config())
 
     clone = keras.models.clone_model(model, clone_function=clone_layer)
     clone.set_weights(model.get_weights())
     return clone, masks
+
+
+def _mask_value(layer) -> float | None:
+    """The value whose steps ``layer`` masks (its registry trait), or None: the layer makes no mask."""
+    kind = layer_kind(layer)
+    return None if kind is None or kind.mask_value is None else float(kind.mask_value(layer))
 
 
 def add_sequence_lengths(proto: onnx.ModelProto, masks: dict[str, float]) -> None:

@@ -2,7 +2,8 @@
 
 tfmot works only on tf_keras models. Its registry covers Dense, Conv, GRU, LSTM and SimpleRNN (kernel
 and recurrent kernel) but not the Bidirectional or TimeDistributed wrappers: those layers are left
-dense and listed under "skipped" in the report. Pruning zeroes weights; the file shrinks only after
+dense and listed under "skipped" in the report. Which layer is which comes from the export's layer
+registry (export/lowering.py: the ``prunable`` and ``wrapped`` traits), not from a list here. Pruning zeroes weights; the file shrinks only after
 compression (gzip), or with a sparse runtime, which the report's gzip sizes show.
 """
 from __future__ import annotations
@@ -13,12 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from export.lowering import LayerKind, kinds_with, layer_kind
 from suite.errors import UserError
 from suite.keras import keras, tf
 
-PRUNABLE_LAYERS = (keras.layers.Dense, keras.layers.GRU, keras.layers.LSTM, keras.layers.SimpleRNN,
-                   keras.layers.Conv1D, keras.layers.Conv2D)
-UNSUPPORTED_WRAPPERS = (keras.layers.Bidirectional, keras.layers.TimeDistributed)
 PRUNED_WEIGHT_NAMES = ("kernel", "recurrent_kernel")
 FINE_TUNE_LEARNING_RATE = 1e-3
 BATCH_SIZE = 32
@@ -94,6 +93,10 @@ def _default_loss(model: keras.Model, targets):
     return "mse"
 
 
+def _prunable(kind: LayerKind | None) -> bool:
+    return kind is not None and kind.prunable
+
+
 def prune_model(model: keras.Model, sparsity: float, train_data, epochs: int = 2, eval_data=None,
                 loss=None, batch_size: int = BATCH_SIZE) -> tuple[keras.Model, dict]:
     """Prune kernels of Dense/Conv/GRU/LSTM/SimpleRNN layers to ``sparsity`` with a short fine-tune.
@@ -112,10 +115,11 @@ def prune_model(model: keras.Model, sparsity: float, train_data, epochs: int = 2
     pruned_names, skipped = [], []
 
     def wrap(layer):
-        if isinstance(layer, PRUNABLE_LAYERS):
+        kind = layer_kind(layer)
+        if _prunable(kind):
             pruned_names.append(layer.name)
             return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
-        if isinstance(layer, UNSUPPORTED_WRAPPERS):
+        if kind is not None and kind.wrapped is not None:  # its inner layers stay dense: say so
             skipped.append(f"{layer.name} ({type(layer).__name__}: not in tfmot's pruning registry)")
         return layer
 
@@ -123,7 +127,8 @@ def prune_model(model: keras.Model, sparsity: float, train_data, epochs: int = 2
     before = _metrics(model, eval_data, loss) if eval_data is not None else None
     pruning = keras.models.clone_model(_copy(model), clone_function=wrap)
     if not pruned_names:
-        raise UserError(f"{model.name}: no prunable layers (Dense, Conv, GRU, LSTM, SimpleRNN)")
+        names = ", ".join(kind.class_name for kind in kinds_with(_prunable))
+        raise UserError(f"{model.name}: no prunable layers ({names})")
     pruning.compile(optimizer=keras.optimizers.Adam(FINE_TUNE_LEARNING_RATE), loss=loss)
     pruning.fit(inputs, targets, epochs=epochs, batch_size=batch_size, verbose=0,
                 callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
