@@ -137,3 +137,14 @@ def test_help_does_not_import_tensorflow(without_tensorflow):
                             env=without_tensorflow)
     assert result.returncode == 0, result.stderr
     assert "predict" in result.stdout and "evaluate" in result.stdout and "prepare-data" in result.stdout
+
+
+def test_train_with_a_corrupt_lexicon_is_one_line_and_writes_nothing(tmp_path):
+    bad = tmp_path / "mine.dict"
+    bad.write_text("good G UH1 D\n\nzebra\n")
+    result = subprocess.run([sys.executable, "-m", "apps.g2p", "train", "--config", "tiny", "--data", str(bad),
+                             "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "model")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {bad}:3: 'zebra' has no pronunciation"
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "model").exists()
