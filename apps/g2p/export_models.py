@@ -141,12 +141,12 @@ def wer_gate(model_dir: Path, config: dict, keras_runner: KerasRunner, fmt: str,
         raise UserError(f"{model_dir}: no {encoder_path.name}; export the encoder (--kind sequence) first")
     test = calibration.words(config, "heldout", 0)
     tokens = tuple(config["tokens"])
-    keras_scores = score(test, greedy_lexicon(keras_runner, sorted(test), tokens))
+    words = sorted(test)
+    keras_predictions = greedy_lexicon(keras_runner, words, tokens)
     exported = greedy_lexicon(ExportedRunner(encoder_path, model_dir / f"{file_stem(True, quantize)}.{fmt}"),
-                              sorted(test), tokens)
-    export_scores = score(test, exported)
-    keras_predictions = greedy_lexicon(keras_runner, sorted(test), tokens)
-    agreement = float(np.mean([keras_predictions[w] == exported[w] for w in test]))
+                              words, tokens)
+    keras_scores, export_scores = score(test, keras_predictions), score(test, exported)
+    agreement = float(np.mean([keras_predictions[w] == exported[w] for w in words]))
     return {"metric": "wer", "keras": keras_scores["wer"], "export": export_scores["wer"], "agreement": agreement,
             "threshold": MAX_WER_INCREASE, "samples": len(test), "per_keras": keras_scores["per"],
             "per_export": export_scores["per"],

@@ -22,7 +22,7 @@ def train(run: TrainRun) -> Trained:
     splits = data.load_splits(run.data, config.stress)
     train_lexicon = limit(splits.train, config.max_words, config.seed)
     started = time.monotonic()
-    callbacks = [TimeBudget(config.max_minutes)] if config.max_minutes else []
+    callbacks = [time_budget(config.max_minutes)] if config.max_minutes else []
     model, history = fit(lambda: build(config), dataset(train_lexicon, config, shuffle=True),
                          dataset(splits.validation, config, shuffle=False), run.run_dir, config.train_config(),
                          "sparse_categorical_crossentropy", strategy=run.strategy, callbacks=callbacks,
@@ -87,19 +87,16 @@ def held_out_metrics(model: Any, splits: data.Splits, config: G2PConfig) -> dict
     return results
 
 
-class TimeBudget:
-    """Stops training after the epoch that crosses ``minutes`` of wall-clock time (0 = never)."""
+def time_budget(minutes: float) -> Any:
+    """A callback that stops training after the epoch that crosses ``minutes`` of wall-clock time."""
+    from suite.keras import keras
 
-    def __new__(cls, minutes: float) -> Any:
-        from suite.keras import keras
+    started = time.monotonic()
 
-        class _TimeBudget(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.started = time.monotonic()
+    def stop_when_over(epoch: int, logs: dict | None = None) -> None:
+        if time.monotonic() - started > minutes * 60:
+            print(f"time budget of {minutes:g} min reached after epoch {epoch + 1}", flush=True)
+            callback.model.stop_training = True
 
-            def on_epoch_end(self, epoch, logs=None):
-                if time.monotonic() - self.started > minutes * 60:
-                    print(f"time budget of {minutes:g} min reached after epoch {epoch + 1}", flush=True)
-                    self.model.stop_training = True
-
-        return _TimeBudget()
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=stop_when_over)
+    return callback
