@@ -1,6 +1,7 @@
 """CMUdict-format lexicons: parsing, the fixed seeded split by word, and the integer encodings the model reads.
 
-A line is ``word PH1 PH2 ...`` with optional ``# comment``; an alternate pronunciation is ``word(2) ...``.
+A line is ``word PH1 PH2 ...`` with optional ``# comment`` (or a ``;;;`` comment line, as in older releases);
+an alternate pronunciation is ``word(2) ...``.
 Words are lower-cased letters plus the apostrophe, hyphen and period CMUdict itself uses ("'bout", "a.m.").
 Anything else is a user error naming the file and line.
 """
@@ -37,6 +38,7 @@ SPLIT_KEY = b"rnn-suite g2p split v1"
 VALIDATION_PERCENT = 5
 TEST_PERCENT = 5
 SPLITS = ("train", "validation", "test")
+OLD_COMMENT = ";;;"                      # comment lines of the older CMUdict releases (0.7b)
 ALTERNATE = re.compile(r"^(?P<word>.*)\((?P<number>\d+)\)$")
 
 Lexicon = dict[str, list[tuple[str, ...]]]
@@ -83,7 +85,7 @@ def parse_lexicon(text: str, source: str) -> Lexicon:
 def parse_line(line: str, where: str) -> tuple[str, tuple[str, ...]] | None:
     """One ``word PH ...`` line (None for a blank or comment line); a bad line raises UserError at ``where``."""
     content = line.split("#", 1)[0]
-    if not content.strip():
+    if not content.strip() or content.startswith(OLD_COMMENT):
         return None
     if content[0].isspace():
         raise UserError(f"{where}: empty word (the line starts with a space)")
