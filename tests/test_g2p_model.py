@@ -133,3 +133,17 @@ def test_onnx_export_parity_gate(toy_model):
     metrics = json.loads((toy_model / "metrics.json").read_text())
     assert metrics["exports"]["decoder_step_int8.onnx"]["passed"]
     assert metrics["int8"]["onnx"]["wer_increase"] <= 0.5
+
+
+def test_evaluate_json_has_model_int8_and_baselines(toy_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNN_SUITE_CACHE", str(tmp_path / "cache"))
+    assert registry.main("g2p", ["evaluate", "--model", str(toy_model), "--out", str(tmp_path), "--json",
+                                 "--plot-words", "bacite", "ceda"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    metrics = json.loads((toy_model / "metrics.json").read_text())
+    assert (result["wer"], result["per"], result["words"]) == (metrics["test"]["wer"], metrics["test"]["per"],
+                                                               metrics["test"]["words"])
+    assert result["int8"]["wer"] == metrics["int8"]["tflite"]["wer"]
+    assert result["ngram"]["wer"] <= 10.0                       # the toy spelling is regular
+    assert 0.0 <= result["espeak"]["per"] <= 100.0 and result["espeak"]["words"] == result["words"]
+    assert (tmp_path / "attention.png").stat().st_size > 10_000
