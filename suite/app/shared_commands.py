@@ -169,8 +169,9 @@ def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
         raise UserError(f"{model_dir}: not a model directory (no config.json)")
     check_app(config, spec.name, model_dir)
     exports, failures = {}, []
+    exporter = spec.export_file or export_one
     for fmt, plan in export_plan(spec, args):
-        name, summary = export_one(model_dir, fmt, plan, args.calibration_data)
+        name, summary = exporter(model_dir, fmt, plan, args.calibration_data)
         exports[name] = summary
         emit({"file": name, **summary}, args.json, text=format_export(name, summary))
         if not summary["passed"]:

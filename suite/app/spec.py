@@ -83,6 +83,10 @@ class AppSpec:
     train_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     exports: tuple[ExportPlan, ...] = SEQUENCE_AND_STEP
     after_export: Callable[[Path, dict[str, dict]], dict[str, Any]] | None = None
+    # Optional: the app writes and checks each file itself, fn(model_dir, format, plan, calibration_data) ->
+    # (file name, summary with the SUMMARY_KEYS and "passed"), for models the shared export cannot take
+    # (an encoder-decoder: the encoder is the "sequence" file, the decoder step the "step" file).
+    export_file: Callable[[Path, str, ExportPlan, str | None], tuple[str, dict[str, Any]]] | None = None
     notes: str = ""
 
     def __post_init__(self) -> None:

@@ -1,0 +1,3 @@
+from suite.app import main
+
+raise SystemExit(main("g2p"))

@@ -1,0 +1,1 @@
+"""The g2p app's own commands (each module registers itself)."""

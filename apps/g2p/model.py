@@ -1,0 +1,132 @@
+"""The g2p model: builder arguments, and the two runners greedy and beam search step through.
+
+A runner encodes letter one-hots once (``encode`` -> memory and decoder states) and then runs one decoder step
+per phoneme (``step``), so generation costs one encoder pass plus one step per output phoneme. ``KerasRunner``
+uses the Keras encoder and decoder-step models (compiled); ``ExportedRunner`` the exported int8 files through
+``export.runtime`` (numpy plus ai-edge-litert or onnxruntime, no TensorFlow).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from apps.g2p import data
+from apps.g2p.presets import TOPOLOGY, G2PConfig
+
+# Exported files: the encoder (letters -> attention memory and the decoder's first state) and the decoder step.
+ENCODER_STEM = "encoder"
+DECODER_STEM = "decoder_step"
+MEMORY = "memory"
+DECODER_STEP = "decoder_step"
+
+
+def model_kwargs(config: G2PConfig) -> dict[str, Any]:
+    """The ``build_model`` keyword arguments (saved as config.json "model")."""
+    depth = data.token_depth(config.stress)
+    return {"input_shape": [data.MAX_LETTERS, data.LETTER_DEPTH], "output_size": depth,
+            "target_shape": [data.DECODER_STEPS, depth], "attention": config.attention, "cell": config.cell,
+            "units": config.units, "layers": config.layers, "bidirectional": True, "dropout": config.dropout}
+
+
+def build(config: G2PConfig) -> Any:
+    from suite import build_model
+
+    return build_model(TOPOLOGY, **model_kwargs(config))
+
+
+class Runner(Protocol):
+    depth: int
+
+    def encode(self, letters: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(memory, decoder states) for letter one-hots (batch, MAX_LETTERS, LETTER_DEPTH)."""
+
+    def step(self, previous: np.ndarray, memory: np.ndarray,
+             states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(probabilities (batch, depth), new states) after the previous token one-hots (batch, 1, depth)."""
+
+
+class KerasRunner:
+    """The Keras encoder and decoder-step models (suite's ``inference_models``), each one compiled graph."""
+
+    def __init__(self, model: Any):
+        from suite.keras import tf
+        from suite.topologies.encoder_decoder import inference_models
+
+        encoder, decoder = inference_models(model)
+        self.depth = int(model.get_layer("output").units)
+        self._encode = tf.function(lambda x: encoder(x, training=False), reduce_retracing=True)
+        self._step = tf.function(lambda inputs: decoder(inputs, training=False), reduce_retracing=True)
+        self.encoder, self.decoder = encoder, decoder
+
+    def encode(self, letters: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        outputs = [np.asarray(o) for o in self._encode(np.asarray(letters, np.float32))]
+        return outputs[0], outputs[1:]
+
+    def step(self, previous: np.ndarray, memory: np.ndarray,
+             states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        outputs = [np.asarray(o) for o in self._step([np.asarray(previous, np.float32), memory, *states])]
+        return outputs[0][:, -1], outputs[1:]
+
+
+class ExportedRunner:
+    """The exported encoder and decoder-step files (batch 1 each; larger batches run word by word)."""
+
+    def __init__(self, encoder_path: str | Path, decoder_path: str | Path):
+        from export.runtime import Runtime
+        from suite.quiet import native_quiet
+
+        with native_quiet():   # LiteRT announces its CPU delegate on fd 2
+            self.encoder = Runtime(str(encoder_path))
+            self.decoder = Runtime(str(decoder_path))
+        self.depth = int(self.decoder.output_shapes[0][-1])
+
+    def encode(self, letters: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        outputs = self.encoder.run(np.asarray(letters, np.float32))
+        return outputs[0], outputs[1:]
+
+    def step(self, previous: np.ndarray, memory: np.ndarray,
+             states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        feeds = {DECODER_STEP: previous, MEMORY: memory}
+        state_names = [n for n in self.decoder.input_names if n not in feeds]
+        outputs = self.decoder.run_named({**feeds, **dict(zip(state_names, states))})
+        return outputs[0].reshape(len(previous), -1), outputs[1:]
+
+
+def file_stem(step: bool, quantize: str = "int8") -> str:
+    """``encoder_int8`` or ``decoder_step_int8``: the export's "sequence" and "step" files."""
+    return f"{DECODER_STEM if step else ENCODER_STEM}_{quantize}"
+
+
+def exported_files(model_dir: Path, backend: str, quantize: str = "int8") -> tuple[Path, Path]:
+    return (model_dir / f"{file_stem(False, quantize)}.{backend}", model_dir / f"{file_stem(True, quantize)}.{backend}")
+
+
+def load_runner(model: str | Path | None, backend: str | None = None) -> tuple[Runner, tuple[str, ...], dict[str, Any]]:
+    """(runner, output tokens, config.json) for ``--model`` (default: the shipped model) and ``--backend``.
+
+    ``tflite``/``onnx`` run the exported encoder and decoder step without TensorFlow; ``keras`` loads model.keras.
+    ``--model`` may also name the exported encoder file; the decoder step is taken from the same folder.
+    """
+    from suite.app import shipped_model_dir
+    from suite.app.models import resolve_model
+    from suite.errors import UserError
+
+    ref = resolve_model("g2p", model if model is not None else shipped_model_dir("g2p"), file_stem(False),
+                        backend)
+    if not ref.config.get("tokens"):
+        raise UserError(f"{ref.path.parent}: no config.json with the model's tokens next to the model")
+    tokens = tuple(ref.config["tokens"])
+    if ref.backend == "keras":
+        from suite.modeldir import load_model_dir
+
+        keras_model, _ = load_model_dir(ref.path.parent)
+        return KerasRunner(keras_model), tokens, ref.config
+    decoder_path = ref.path.parent / f"{file_stem(True)}{ref.path.suffix}"
+    if not decoder_path.is_file():
+        raise UserError(f"{ref.path.parent}: no {decoder_path.name} next to {ref.path.name}; run python -m apps.g2p export")
+    try:
+        return ExportedRunner(ref.path, decoder_path), tokens, ref.config
+    except (ValueError, RuntimeError) as error:
+        raise UserError(f"{ref.path.parent}: the exported files cannot be loaded ({error})") from None

@@ -1,0 +1,149 @@
+"""g2p model: a tiny model learns a toy lexicon; attention inference equals teacher forcing; beam search;
+export parity of the int8 encoder + decoder step; predict from the exported files without TensorFlow."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from apps.g2p import data
+from apps.g2p.decode import beam, greedy, letters_of
+from apps.g2p.model import KerasRunner, build
+from apps.g2p.presets import PRESETS
+from suite.app import registry
+from tests.test_g2p_toy import pronounce, write_toy_lexicon
+
+TOY_WORDS = 1500
+TOY_EPOCHS = 25
+
+
+@pytest.fixture(scope="module")
+def toy_model(tmp_path_factory):
+    """The tiny preset trained on the toy lexicon, then exported to int8 TFLite."""
+    folder = tmp_path_factory.mktemp("g2p")
+    lexicon = write_toy_lexicon(folder / "toy.dict", count=TOY_WORDS)
+    model_dir = folder / "model"
+    assert registry.main("g2p", ["train", "--config", "tiny", "--data", str(lexicon), "--set", f"epochs={TOY_EPOCHS}",
+                                 "--runs", str(folder / "runs"), "--out", str(model_dir), "--json"]) == 0
+    assert registry.main("g2p", ["export", "--model", str(model_dir), "--format", "tflite", "--json"]) == 0
+    return model_dir
+
+
+def test_tiny_model_learns_the_toy_lexicon(toy_model):
+    metrics = json.loads((toy_model / "metrics.json").read_text())
+    assert metrics["test"]["words"] >= 20
+    assert metrics["test"]["wer"] <= 10.0 and metrics["test"]["per"] <= 3.0
+    assert metrics["validation"]["wer"] <= 15.0
+    assert metrics["epochs_run"] == TOY_EPOCHS
+    config = json.loads((toy_model / "config.json").read_text())
+    assert config["app"] == "g2p" and config["task"] == "seq2seq" and config["data"]["lexicon"].endswith("toy.dict")
+
+
+@pytest.mark.parametrize("attention", ["additive", "dot"])
+def test_attention_inference_equals_teacher_forcing(attention):
+    import dataclasses
+
+    config = dataclasses.replace(PRESETS["tiny"].config, units=12, attention=attention)
+    model = build(config)
+    words = ["abc", "phoneme", "x"]
+    prons = [("AE", "B", "K"), ("F", "OW", "N", "IY", "M"), ("EH", "K", "S")]
+    decoder_inputs, _ = data.encode_pronunciations(prons, stress=False)
+    depth = data.token_depth(False)
+    teacher_forced = model.predict([letters_of(words), data.one_hot(decoder_inputs, depth)], verbose=0)
+    runner = KerasRunner(model)
+    memory, states = runner.encode(letters_of(words))
+    for t in range(data.DECODER_STEPS):
+        stepped, states = runner.step(data.one_hot(decoder_inputs[:, t:t + 1], depth), memory, states)
+        np.testing.assert_allclose(stepped, teacher_forced[:, t], atol=1e-5)
+
+
+def test_beam_search_width_one_is_greedy_and_nbest_is_ordered(toy_model):
+    from suite.modeldir import load_model_dir
+
+    model, config = load_model_dir(toy_model)
+    runner, tokens = KerasRunner(model), tuple(config["tokens"])
+    for word in ("bacite", "tomulo", "ceda"):
+        best = greedy(runner, [word], tokens)[0]
+        assert beam(runner, word, tokens, 1)[0].phones == best.phones
+        assert beam(runner, word, tokens, 1)[0].score == pytest.approx(best.score, abs=1e-4)
+        nbest = beam(runner, word, tokens, 4)
+        assert len({h.phones for h in nbest}) == len(nbest) == 4
+        assert [h.score for h in nbest] == sorted((h.score for h in nbest), reverse=True)
+        assert nbest[0].score >= best.score - 1e-4
+
+
+def test_export_parity_gate(toy_model):
+    metrics = json.loads((toy_model / "metrics.json").read_text())
+    encoder, decoder = metrics["exports"]["encoder_int8.tflite"], metrics["exports"]["decoder_step_int8.tflite"]
+    assert encoder["passed"] and encoder["agreement"] >= 0.97 and encoder["samples"] > 100
+    assert decoder["passed"] and decoder["metric"] == "wer"
+    assert decoder["export"] - decoder["keras"] <= 0.5
+    assert metrics["int8"]["tflite"]["wer"] == decoder["export"]
+    assert 0 < encoder["bytes"] < 200_000 and 0 < decoder["bytes"] < 50_000
+
+
+def run_predict(arguments, env):
+    return subprocess.run([sys.executable, "-m", "apps.g2p", "predict", *arguments], capture_output=True,
+                          text=True, env=env)
+
+
+def test_predict_runs_without_tensorflow(toy_model, without_tensorflow):
+    words = ["bacite", "tomulo", "ceda", "lipe"]
+    result = run_predict([*words, "--model", str(toy_model), "--json"], without_tensorflow)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["word"] for r in records] == words
+    right = sum(r["phonemes"] == " ".join(pronounce(r["word"])) for r in records)
+    assert right >= 3
+    assert all(0.0 < r["score"] <= 1.0 for r in records)
+    keras = subprocess.run([sys.executable, "-m", "apps.g2p", "predict", *words, "--model", str(toy_model),
+                            "--backend", "keras", "--json"], capture_output=True, text=True)
+    assert [json.loads(line)["phonemes"] for line in keras.stdout.splitlines()] == [r["phonemes"] for r in records]
+
+    beamed = run_predict(["bacite", "--beam", "3", "--model", str(toy_model), "--json"], without_tensorflow)
+    record = json.loads(beamed.stdout)
+    assert len(record["nbest"]) == 3 and record["nbest"][0]["phonemes"] == record["phonemes"]
+
+
+def test_predict_bad_words_one_line_each(toy_model, without_tensorflow, tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("ceda\n\nb4d\n")
+    result = run_predict(["lipe", "x!", "--file", str(words), "--model", str(toy_model), "--json"],
+                         without_tensorflow)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["error: 'x!': 'x!' has non-letter characters '!'",
+                                          f"error: {words}:2: empty word",
+                                          f"error: {words}:3: 'b4d' has non-letter characters '4'"]
+    assert [json.loads(line)["word"] for line in result.stdout.splitlines()] == ["lipe", "ceda"]
+
+
+def test_predict_refuses_another_apps_model(tmp_path, without_tensorflow):
+    (tmp_path / "config.json").write_text(json.dumps({"app": "speech"}))
+    result = run_predict(["cat", "--model", str(tmp_path)], without_tensorflow)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {tmp_path}: a speech model, not a g2p model"
+
+
+@pytest.mark.slow
+def test_onnx_export_parity_gate(toy_model):
+    assert registry.main("g2p", ["export", "--model", str(toy_model), "--format", "onnx", "--json"]) == 0
+    metrics = json.loads((toy_model / "metrics.json").read_text())
+    assert metrics["exports"]["decoder_step_int8.onnx"]["passed"]
+    assert metrics["int8"]["onnx"]["wer_increase"] <= 0.5
+
+
+def test_evaluate_json_has_model_int8_and_baselines(toy_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNN_SUITE_CACHE", str(tmp_path / "cache"))
+    assert registry.main("g2p", ["evaluate", "--model", str(toy_model), "--out", str(tmp_path), "--json",
+                                 "--plot-words", "bacite", "ceda"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    metrics = json.loads((toy_model / "metrics.json").read_text())
+    assert (result["wer"], result["per"], result["words"]) == (metrics["test"]["wer"], metrics["test"]["per"],
+                                                               metrics["test"]["words"])
+    assert result["int8"]["wer"] == metrics["int8"]["tflite"]["wer"]
+    assert result["ngram"]["wer"] <= 10.0                       # the toy spelling is regular
+    assert 0.0 <= result["espeak"]["per"] <= 100.0 and result["espeak"]["words"] == result["words"]
+    assert (tmp_path / "attention.png").stat().st_size > 10_000
