@@ -63,13 +63,17 @@ def _forecast(tmp: Path, model: Path) -> list[str]:
     return ["apps.forecast", "forecast", str(_first_file(tmp / "series", "*.csv")), "--horizon", "6", "--model", str(model)]
 
 
+def _g2p(tmp: Path, model: Path) -> list[str]:
+    return ["apps.g2p", "predict", "hello", "world", "--model", str(model)]
+
+
 def _music(tmp: Path, model: Path) -> list[str]:
     return ["apps.music", "generate", "--out", "melody.mid", "--bars", "2", "--seed", "1", "--model", str(model)]
 
 
 # app -> fn(tmp folder, exported model dir) -> the inference command (run with TensorFlow unimportable)
 INFERENCE: dict[str, Callable[[Path, Path], list[str]]] = {
-    "forecast": _forecast, "music": _music, "speech": _speech, "video": _video, "vitals": _vitals,
+    "forecast": _forecast, "g2p": _g2p, "music": _music, "speech": _speech, "video": _video, "vitals": _vitals,
 }
 
 
