@@ -1,5 +1,6 @@
 """Walk the app registry: for every app, a tiny train, the shared export, and an inference command run
-from the exported int8 files with TensorFlow unimportable (as on a Raspberry Pi)."""
+from the exported int8 files with TensorFlow and every other train-only package unimportable (the device
+install, `pip install .`, as on a Raspberry Pi)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from typing import Callable
 import pytest
 
 from suite.app import app_names, load_app
-from tests.conftest import ROOT, no_tensorflow_env
+from tests.conftest import device_env
 
 STEP_TIMEOUT_S = 600   # one subprocess: generous for a loaded 2-core CI machine
 # Agreement of a tiny (barely trained) model's int8 files with Keras; a broken export is near chance.
@@ -100,7 +101,7 @@ def test_tiny_train_export_and_device_inference(app, tmp_path, repo_on_pythonpat
     assert {record["file"] for record in records} <= {p.name for p in (tmp_path / model).iterdir()}
 
     command = INFERENCE[app](tmp_path, model)
-    result = _run(command + ["--json"], tmp_path, env=no_tensorflow_env(tmp_path))
+    result = _run(command + ["--json"], tmp_path, env=device_env(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert lines, result.stdout[-2000:]

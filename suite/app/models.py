@@ -44,11 +44,13 @@ class ModelRef:
 
 
 def _open(runtime_class: Any, path: Path) -> Any:
-    """A runtime over ``path``; a file the runtime cannot read is one line (UserError)."""
+    """A runtime over ``path``, without the runtime's log line; a file it cannot read is one line (UserError)."""
     from export.runtime import RuntimeInputError
+    from suite.quiet import native_quiet
 
     try:
-        return runtime_class(str(path))
+        with native_quiet():  # LiteRT announces its CPU delegate on fd 2 (shown with --verbose)
+            return runtime_class(str(path))
     except (RuntimeInputError, ValueError, RuntimeError) as error:
         raise UserError(f"{path}: cannot be loaded ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
 
