@@ -17,12 +17,15 @@ SPLIT_SEEDS = {"calibration": 1, "train": 3}
 
 
 def heldout_windows(config: dict[str, Any], count: int) -> np.ndarray:
+    """``count`` context windows at rolling origins, taken from the series in turn: a short series that runs
+    out of held-out origins leaves the rest to the longer ones."""
     context, horizon = int(config["context"]), int(config["horizon"])
-    per_series = max(DEFAULT_ORIGINS, -(-count // max(len(config.get("series", {})), 1)))
+    per_series = max(DEFAULT_ORIGINS, count)
     windows = [data.context_inputs(s, scale_for(s, config), context,
                                    data.origins(len(s), horizon, context, per_series))
                for s in data.series_from_config(config)]
-    return np.concatenate(windows)[:count]
+    order = sorted(((rank, which) for which, part in enumerate(windows) for rank in range(len(part))))
+    return np.stack([windows[which][rank] for rank, which in order[:count]])
 
 
 def training_windows(config: dict[str, Any], count: int, seed: int) -> np.ndarray:
