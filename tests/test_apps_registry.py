@@ -12,6 +12,8 @@ from typing import Callable
 
 import pytest
 
+import apps
+
 from suite.app import app_names, load_app
 from tests.conftest import device_env
 
@@ -76,6 +78,23 @@ def _music(tmp: Path, model: Path) -> list[str]:
 INFERENCE: dict[str, Callable[[Path, Path], list[str]]] = {
     "forecast": _forecast, "g2p": _g2p, "music": _music, "speech": _speech, "video": _video, "vitals": _vitals,
 }
+
+
+# The same file names for the same roles in every app (docs/adding-an-app.md).
+LAYOUT = ("__main__.py", "app.py", "presets.py", "data.py", "model.py", "training.py", "calibration.py",
+          "commands/__init__.py")
+MAIN_LINES = ["from suite.app import main", 'raise SystemExit(main("{app}"))']
+
+
+@pytest.mark.parametrize("app", app_names())
+def test_every_app_has_the_layout(app):
+    folder = Path(apps.__file__).parent / app
+    assert [name for name in LAYOUT if not (folder / name).is_file()] == []
+    main_lines = [line for line in (folder / "__main__.py").read_text().splitlines() if line.strip()]
+    assert main_lines[-2:] == [line.format(app=app) for line in MAIN_LINES]
+    spec = load_app(app)
+    assert spec.name == app and spec.default_preset in spec.presets
+    assert all(preset.description for preset in spec.presets.values())
 
 
 def test_every_app_is_walked():
