@@ -87,7 +87,6 @@ class AppSpec:
     # (file name, summary with the SUMMARY_KEYS and "passed"), for models the shared export cannot take
     # (an encoder-decoder: the encoder is the "sequence" file, the decoder step the "step" file).
     export_file: Callable[[Path, str, ExportPlan, str | None], tuple[str, dict[str, Any]]] | None = None
-    notes: str = ""
 
     def __post_init__(self) -> None:
         if self.default_preset not in self.presets:
