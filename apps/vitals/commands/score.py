@@ -45,6 +45,7 @@ def score_command(args: argparse.Namespace) -> int:
         from apps.vitals.plots import risk_timelines
 
         risk_timelines(batch.stays[:PLOT_STAYS], scored[:PLOT_STAYS], monitor.threshold, plot,
-                       title=f"{monitor.settings.name}, {monitor.backend}, on {len(batch.stays)} stays of "
+                       title=f"{monitor.settings.name}, {monitor.backend}, on {len(batch.stays)} "
+                             f"stay{'s' if len(batch.stays) > 1 else ''} from "
                              f"{', '.join(sorted({str(path.parent) for path in batch.files}))}")
     return EXIT_USER_ERROR if batch.errors else 0
