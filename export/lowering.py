@@ -317,6 +317,13 @@ def _conv_padding(layer: Any) -> str:
     return layer.padding.upper() if layer.padding in ("valid", "same") else "VALID"
 
 
+def _bias_and_activation(layer: Any, y: tf.Tensor) -> tf.Tensor:
+    """The end every convolution shares: its bias (if any), then its activation."""
+    if layer.use_bias:
+        y = y + const(numpy_value(layer.bias))
+    return activation(layer.activation)(y)
+
+
 @register_lowering("Conv1D", mixes_time=True, prunable=True)
 def _conv1d(layer, x, kwargs, mask):
     if layer.padding == "causal":
@@ -324,18 +331,14 @@ def _conv1d(layer, x, kwargs, mask):
         x = tf.pad(x, [[0, 0], [left, 0], [0, 0]])
     y = tf.nn.conv1d(x, const(numpy_value(layer.kernel)), stride=layer.strides[0], padding=_conv_padding(layer),
                      dilations=layer.dilation_rate[0])
-    if layer.use_bias:
-        y = y + const(numpy_value(layer.bias))
-    return activation(layer.activation)(y)
+    return _bias_and_activation(layer, y)
 
 
 @register_lowering("Conv2D", prunable=True)
 def _conv2d(layer, x, kwargs, mask):
     y = tf.nn.conv2d(x, const(numpy_value(layer.kernel)), strides=layer.strides, padding=_conv_padding(layer),
                      dilations=layer.dilation_rate)
-    if layer.use_bias:
-        y = y + const(numpy_value(layer.bias))
-    return activation(layer.activation)(y)
+    return _bias_and_activation(layer, y)
 
 
 @register_lowering("MaxPooling2D")
@@ -352,9 +355,7 @@ def _max_pool1d(layer, x, kwargs, mask):
 def _depthwise_conv2d(layer, x, kwargs, mask):
     y = tf.nn.depthwise_conv2d(x, const(numpy_value(layer.depthwise_kernel)), strides=[1, *layer.strides, 1],
                                padding=_conv_padding(layer), dilations=layer.dilation_rate)
-    if layer.use_bias:
-        y = y + const(numpy_value(layer.bias))
-    return activation(layer.activation)(y)
+    return _bias_and_activation(layer, y)
 
 
 @register_lowering("DepthwiseConv1D", mixes_time=True)
@@ -364,9 +365,7 @@ def _depthwise_conv1d(layer, x, kwargs, mask):
     y = tf.nn.depthwise_conv2d(tf.expand_dims(x, 1), const(kernel), strides=[1, 1, layer.strides[0], 1],
                                padding=_conv_padding(layer), dilations=[1, layer.dilation_rate[0]])
     y = tf.squeeze(y, 1)
-    if layer.use_bias:
-        y = y + const(numpy_value(layer.bias))
-    return activation(layer.activation)(y)
+    return _bias_and_activation(layer, y)
 
 
 @register_lowering("AveragePooling2D")
