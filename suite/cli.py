@@ -84,9 +84,10 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON Lines, one object per result")
 
 
-def add_config_options(parser: argparse.ArgumentParser, presets: Iterable[str], default: str) -> None:
+def add_config_options(parser: argparse.ArgumentParser, presets: Iterable[str], default: str,
+                       help: str = "named preset") -> None:
     """``--config PRESET`` and repeatable ``--set key=value`` (validated by the config class)."""
-    parser.add_argument("--config", default=default, choices=sorted(presets), help="named preset")
+    parser.add_argument("--config", default=default, choices=sorted(presets), metavar="PRESET", help=help)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one preset field; repeatable")
 

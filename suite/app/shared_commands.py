@@ -23,7 +23,7 @@ from typing import Any
 from suite.app import paths
 from suite.app.models import check_app, read_config_json
 from suite.app.spec import AppSpec, ExportPlan, TrainRun
-from suite.cli import EXIT_USER_ERROR, App, add_json_option, add_strategy_option, emit
+from suite.cli import EXIT_USER_ERROR, App, add_config_options, add_json_option, add_strategy_option, emit
 from suite.errors import UserError
 
 EXPORT_FORMATS = ("tflite", "onnx")
@@ -45,10 +45,7 @@ def preset_help(spec: AppSpec) -> str:
 
 
 def _train_arguments(parser: argparse.ArgumentParser, spec: AppSpec) -> None:
-    parser.add_argument("--config", default=spec.default_preset, choices=list(spec.presets), metavar="PRESET",
-                        help=preset_help(spec))
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one preset field; repeatable")
+    add_config_options(parser, spec.presets, spec.default_preset, help=preset_help(spec))
     parser.add_argument("--data", metavar="PATH", help=spec.data_help)
     parser.add_argument("--name", help="run name: runs/<app>/<name>/ (default: the preset name)")
     parser.add_argument("--runs", default=str(paths.RUNS_ROOT), metavar="DIR", help="root of the run folders")
