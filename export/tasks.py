@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -32,6 +32,7 @@ MAX_ACCURACY_DROP = 0.01  # classification: an export this close to Keras' accur
 MAX_AUROC_DROP = 0.01  # risk: |AUROC(export) - AUROC(Keras)|
 MAX_RELATIVE_NLL_INCREASE = 0.02  # generation: (NLL(export) - NLL(Keras)) / NLL(Keras)
 MAX_RELATIVE_RMS_ERROR = 0.05  # regression: RMS(export - Keras) / std(Keras outputs)
+MAX_WER_INCREASE = 0.5  # seq2seq_decoding: greedy word error rate, percentage points above Keras (issue 16)
 
 EvaluateFn = Callable[[np.ndarray, np.ndarray, Any], dict]
 
@@ -177,6 +178,59 @@ def seq2seq(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict
     return _argmax_gate(keras_out, export_out, targets, rescue=False)
 
 
+@register_task("seq2seq_decoding", metric="wer", threshold=MAX_WER_INCREASE)
+def seq2seq_decoding(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict[str, Any]:
+    """Word error rate (percent) of decoded sequences: rows of token ids, -1 after each sequence's end (export/
+    seq2seq.py decodes them greedily); ``targets``, per row, the acceptable reference sequences (a row is right
+    when it equals any). Fails when the export's WER is more than MAX_WER_INCREASE points above Keras' (the
+    paired 95% interval of the change is reported, not used: the issue's gate is the measured difference)."""
+    keras_rows, export_rows = decoded_rows(keras_out), decoded_rows(export_out)
+    references = [[tuple(int(t) for t in reference) for reference in row] for row in targets]
+    keras_errors, export_errors = sequence_errors(keras_rows, references), sequence_errors(export_rows, references)
+    keras_wrong, export_wrong = keras_errors["wrong"], export_errors["wrong"]
+    change, low, high = paired_difference_interval(keras_wrong, export_wrong)
+    keras_wer, export_wer = 100.0 * float(keras_wrong.mean()), 100.0 * float(export_wrong.mean())
+    return {"keras": round(keras_wer, 3), "export": round(export_wer, 3),
+            "agreement": float(np.mean([a == b for a, b in zip(keras_rows, export_rows)])),
+            "per_keras": keras_errors["per"], "per_export": export_errors["per"], "samples": len(references),
+            "change": round(export_wer - keras_wer, 3), "change_interval": [100.0 * low, 100.0 * high],
+            "passed": bool(export_wer - keras_wer <= MAX_WER_INCREASE + 1e-9)}
+
+
+def decoded_rows(ids: np.ndarray) -> list[tuple[int, ...]]:
+    """Each row of a (count, steps) id array up to its first negative entry."""
+    rows = []
+    for row in np.asarray(ids).astype(np.int64):
+        end = np.flatnonzero(row < 0)
+        rows.append(tuple(int(t) for t in row[:end[0] if len(end) else len(row)]))
+    return rows
+
+
+def edit_distance(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """Levenshtein distance between two token sequences (unit costs)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def closest(prediction: Sequence[Any], references: Sequence[Sequence[Any]]) -> tuple[int, int]:
+    """(edits, reference length) against the reference with the fewest edits (the shorter on ties)."""
+    return min((edit_distance(prediction, reference), len(reference)) for reference in references)
+
+
+def sequence_errors(predictions: Sequence[Sequence[Any]], references: Sequence[Sequence[Sequence[Any]]]) -> dict:
+    """{"wrong": 0/1 per prediction, "per" (percent: edits to the closest reference over their summed lengths),
+    "edits", "length"}, as the literature scores outputs with several acceptable references."""
+    pairs = [closest(tuple(prediction), [tuple(r) for r in refs]) for prediction, refs in zip(predictions, references)]
+    edits, length = sum(e for e, _ in pairs), sum(n for _, n in pairs)
+    return {"wrong": np.array([e > 0 for e, _ in pairs], np.float64),
+            "per": round(100.0 * edits / max(length, 1), 3), "edits": edits, "length": length}
+
+
 @register_task("risk", metric="auroc", threshold=MAX_AUROC_DROP)
 def risk(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict[str, Any]:
     """AUROC change; fails when its 95% interval lies wholly outside +-MAX_AUROC_DROP."""
@@ -233,4 +287,5 @@ def regression(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> d
 
 
 __all__ = ["Task", "TASKS", "register_task", "get_task", "evaluate", "wilson_interval",
-           "paired_difference_interval", "bootstrap_interval", "auroc", "nll", "class_labels"]
+           "paired_difference_interval", "bootstrap_interval", "auroc", "nll", "class_labels", "edit_distance",
+           "closest", "sequence_errors", "decoded_rows"]

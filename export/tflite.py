@@ -34,12 +34,13 @@ LSTM_CELL_CLIP = 4.0
 def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "none",
               representative: np.ndarray | Sequence[np.ndarray] | None = None, int8_io: bool = False,
               sequence_length: int | None = None, metadata: dict | None = None,
-              per_tensor: bool = False) -> dict[str, Any]:
+              per_tensor: bool = False, calibration_samples: int = MAX_CALIBRATION_SAMPLES) -> dict[str, Any]:
     """Convert ``model`` to a .tflite file written atomically at ``out_path``.
 
     Returns {"path", "format", "quantize", "int8_io", "bytes", "ops", "op_counts", "params",
     "bytes_per_param", "steps"}. ``representative`` (required for int8): one array, or one
-    array per model input, with the samples along the first axis.
+    array per model input, with the samples along the first axis; the first ``calibration_samples`` of them
+    calibrate.
     """
     if quantize not in QUANTIZE_MODES:
         raise UserError(f"--quantize {quantize!r}: expected one of {', '.join(QUANTIZE_MODES)}")
@@ -51,7 +52,7 @@ def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "
         if cell_clip is not None and representative is not None:
             representative = clip_inputs(representative, lstm_cell_state_inputs(model), cell_clip)
         converter = tf.lite.TFLiteConverter.from_concrete_functions([function])
-        _configure(converter, quantize, function, representative, int8_io)
+        _configure(converter, quantize, function, representative, int8_io, calibration_samples)
         # One weight scale per tensor instead of per output channel: TFLite Micro then keeps no per-channel
         # multipliers and shifts; speech step model: arena 16,384 -> 10,912 B, flash 59,648 -> 46,344 B.
         converter._experimental_disable_per_channel = bool(per_tensor)
@@ -81,7 +82,8 @@ def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "
     }
 
 
-def _configure(converter: Any, quantize: str, function: Any, representative: Any, int8_io: bool) -> None:
+def _configure(converter: Any, quantize: str, function: Any, representative: Any, int8_io: bool,
+               calibration_samples: int = MAX_CALIBRATION_SAMPLES) -> None:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize == "none":
         return
@@ -91,7 +93,7 @@ def _configure(converter: Any, quantize: str, function: Any, representative: Any
     elif quantize == "int8":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         specs = function.structured_input_signature[0]
-        converter.representative_dataset = lambda: representative_batches(representative, specs)
+        converter.representative_dataset = lambda: representative_batches(representative, specs, calibration_samples)
         if int8_io:
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
@@ -105,12 +107,13 @@ def clip_inputs(representative: Any, indices: Sequence[int], bound: float) -> An
     return [np.clip(array, -bound, bound) if index in indices else array for index, array in enumerate(arrays)]
 
 
-def representative_batches(representative: Any, specs: Sequence[tf.TensorSpec]) -> Iterator[list[np.ndarray]]:
+def representative_batches(representative: Any, specs: Sequence[tf.TensorSpec],
+                           samples: int = MAX_CALIBRATION_SAMPLES) -> Iterator[list[np.ndarray]]:
     """Yield batch-1 input lists for the converter's calibration."""
     arrays = list(representative) if isinstance(representative, (list, tuple)) else [representative]
     if len(arrays) != len(specs):
         raise UserError(f"calibration data has {len(arrays)} arrays, the model has {len(specs)} inputs")
-    count = min(len(arrays[0]), MAX_CALIBRATION_SAMPLES)
+    count = min(len(arrays[0]), samples)
     for index in range(count):
         yield [np.asarray(array[index:index + 1]).astype(spec.dtype.as_numpy_dtype).reshape(spec.shape)
                for array, spec in zip(arrays, specs)]

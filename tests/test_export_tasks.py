@@ -25,7 +25,8 @@ def flipped(keras_classes: np.ndarray, positions: list[int], to: list[int]) -> n
 
 def test_every_issue_task_is_registered_with_metric_and_threshold():
     expected = {"classification": ("accuracy", 0.99), "risk": ("auroc", 0.01), "generation": ("nll", 0.02),
-                "regression": ("rmse", 0.05), "forecast": ("rmse", 0.05), "seq2seq": ("token_accuracy", 0.99)}
+                "regression": ("rmse", 0.05), "forecast": ("rmse", 0.05), "seq2seq": ("token_accuracy", 0.99),
+                "seq2seq_decoding": ("wer", 0.5)}
     for name, (metric, threshold) in expected.items():
         task = tasks.get_task(name)
         assert (task.metric, task.threshold) == (metric, threshold)
@@ -90,6 +91,32 @@ def test_seq2seq_has_no_task_metric_rescue():
     result = tasks.evaluate("seq2seq", one_hot_scores(keras_wrong), one_hot_scores(labels), labels)
     assert result["change"] == pytest.approx(0.025) and not result["passed"]
     assert tasks.evaluate("classification", one_hot_scores(keras_wrong), one_hot_scores(labels), labels)["passed"]
+
+
+def test_seq2seq_decoding_scores_word_error_rate_against_any_reference():
+    from export.seq2seq import padded
+
+    references = [[(1, 2, 3), (1, 4, 3)], [(5, 6)], [(7,)], [(2, 2, 2, 2)]]
+    keras = padded([(1, 4, 3), (5, 6), (7,), (2, 2, 2)], 6)       # 3 right (the 1st by its alternate), 1 edit
+    result = tasks.evaluate("seq2seq_decoding", keras, keras, references)
+    assert (result["keras"], result["export"], result["agreement"]) == (25.0, 25.0, 1.0)
+    assert result["per_keras"] == round(100 * 1 / 10, 3) and result["samples"] == 4 and result["passed"]
+    export = padded([(1, 4, 3), (6, 5), (7,), (2, 2, 2)], 6)      # one more word wrong: 2 edits
+    worse = tasks.evaluate("seq2seq_decoding", keras, export, references)
+    assert (worse["export"], worse["change"], worse["per_export"]) == (50.0, 25.0, 30.0)
+    assert worse["agreement"] == 0.75 and not worse["passed"]
+    assert tasks.decoded_rows(np.array([[3, -1, 4], [1, 2, 3]])) == [(3,), (1, 2, 3)]
+
+
+def test_seq2seq_decoding_gate_is_half_a_word_error_rate_point():
+    references = [[(1,)]] * 1000
+    keras = np.full((1000, 2), -1)
+    keras[:, 0] = 1
+    export = keras.copy()
+    export[:5, 0] = 2                                             # 0.5 points: passes
+    assert tasks.evaluate("seq2seq_decoding", keras, export, references)["passed"]
+    export[:6, 0] = 2                                             # 0.6 points: fails
+    assert not tasks.evaluate("seq2seq_decoding", keras, export, references)["passed"]
 
 
 def test_regression_gates_a_one_output_model_that_argmax_would_pass():

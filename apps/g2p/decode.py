@@ -10,12 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from apps.g2p import data
-from apps.g2p.model import Runner
-
-# Words decoded together by the batched greedy search (Keras): larger batches amortise each step's call.
-GREEDY_BATCH = 512
-# Probabilities are floored before the log: an int8 softmax output can be exactly 0.
-MIN_PROBABILITY = 1e-9
+from apps.g2p.model import DECODING, Runner
+from export import seq2seq
+from export.seq2seq import MIN_PROBABILITY
 
 
 @dataclass(frozen=True)
@@ -28,33 +25,17 @@ def letters_of(words: list[str]) -> np.ndarray:
     return data.one_hot(data.encode_words(words), data.LETTER_DEPTH)
 
 
-def token_one_hot(ids: np.ndarray, depth: int) -> np.ndarray:
-    return data.one_hot(np.asarray(ids, np.int64), depth)[:, None, :]
-
-
 def greedy(runner: Runner, words: list[str], tokens: tuple[str, ...]) -> list[Hypothesis]:
     """The most likely next token at every step, for a batch of words."""
-    memory, states = runner.encode(letters_of(words))
-    previous = np.full(len(words), data.BOS)
-    chosen = np.zeros((len(words), data.DECODER_STEPS), np.int64)
-    scores = np.zeros(len(words))
-    finished = np.zeros(len(words), bool)
-    for t in range(data.DECODER_STEPS):
-        probabilities, states = runner.step(token_one_hot(previous, runner.depth), memory, states)
-        previous = probabilities.argmax(-1)
-        chosen[:, t] = previous
-        scores += np.where(finished, 0.0, np.log(np.maximum(probabilities.max(-1), MIN_PROBABILITY)))
-        finished |= previous == data.EOS
-        if finished.all():
-            break
-    return [Hypothesis(phones_of(row, tokens), float(score)) for row, score in zip(chosen, scores)]
+    ids, scores = seq2seq.greedy(runner, letters_of(words), DECODING)
+    return [Hypothesis(phones_of(row, tokens), float(score)) for row, score in zip(ids, scores)]
 
 
 def phones_of(ids: np.ndarray, tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Phonemes up to the first end (or pad) token."""
+    """Phonemes up to the first end (or pad) token; greedy decoding marks the steps after it -1."""
     phones = []
     for token in ids:
-        if token in (data.EOS, data.PAD):
+        if token < 0 or token in (data.EOS, data.PAD):
             break
         if token != data.BOS:
             phones.append(tokens[int(token)])
@@ -62,11 +43,8 @@ def phones_of(ids: np.ndarray, tokens: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def greedy_lexicon(runner: Runner, words: list[str], tokens: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    predictions: dict[str, tuple[str, ...]] = {}
-    for start in range(0, len(words), GREEDY_BATCH):
-        chunk = words[start:start + GREEDY_BATCH]
-        predictions.update(zip(chunk, (h.phones for h in greedy(runner, chunk, tokens))))
-    return predictions
+    ids, _ = seq2seq.greedy_batched(runner, letters_of(words), DECODING)
+    return {word: phones_of(row, tokens) for word, row in zip(words, ids)}
 
 
 def beam(runner: Runner, word: str, tokens: tuple[str, ...], width: int) -> list[Hypothesis]:
@@ -77,7 +55,7 @@ def beam(runner: Runner, word: str, tokens: tuple[str, ...], width: int) -> list
     for _ in range(data.DECODER_STEPS):
         previous = np.array([ids[-1] if ids else data.BOS for ids, _, _ in live])
         stacked = [np.concatenate([s[i] for _, _, s in live]) for i in range(len(states))]
-        probabilities, new_states = runner.step(token_one_hot(previous, runner.depth),
+        probabilities, new_states = runner.step(seq2seq.one_hot(previous, runner.depth),
                                                 np.repeat(memory, len(live), axis=0), stacked)
         logs = np.log(np.maximum(probabilities, MIN_PROBABILITY))
         candidates = sorted(((live[i][1] + float(logs[i, t]), i, int(t))
@@ -93,3 +71,8 @@ def beam(runner: Runner, word: str, tokens: tuple[str, ...], width: int) -> list
             break
     best = sorted(done + [(ids, score) for ids, score, _ in live], key=lambda h: -h[1])[:width]
     return [Hypothesis(phones_of(np.array(ids), tokens), score) for ids, score in best]
+
+
+def beam_lexicon(runner: Runner, words: list[str], tokens: tuple[str, ...], width: int) -> dict[str, tuple[str, ...]]:
+    """The best of each word's ``width``-beam (raw log-probability: length normalisation did not help, docs)."""
+    return {word: beam(runner, word, tokens, width)[0].phones for word in words}

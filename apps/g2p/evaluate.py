@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.g2p import baselines, data
-from apps.g2p.decode import greedy_lexicon
+from apps.g2p.decode import beam_lexicon, greedy_lexicon
 from apps.g2p.metrics import score
 from apps.g2p.model import ExportedRunner, KerasRunner, exported_files
 
@@ -20,9 +20,10 @@ def model_lexicon(config: dict[str, Any], data_file: str | None) -> data.Splits:
     return data.load_splits(data_file or trained_on, bool(config.get("stress", False)))
 
 
-def evaluate(model_dir: Path, splits: data.Splits, split: str, with_baselines: bool, limit: int = 0
-             ) -> tuple[dict[str, Any], Any, dict[str, tuple[str, ...]]]:
-    """({"wer", "per", "words", <baseline>: {...}, "int8": {...}}, the Keras model, its predictions)."""
+def evaluate(model_dir: Path, splits: data.Splits, split: str, with_baselines: bool, limit: int = 0,
+             beam_width: int = 0) -> tuple[dict[str, Any], Any, dict[str, tuple[str, ...]]]:
+    """({"wer", "per", "words", <baseline>: {...}, "int8": {...}, "beam": {...} with ``beam_width``}, the Keras
+    model, its greedy predictions)."""
     from suite.modeldir import load_model_dir
 
     model, config = load_model_dir(model_dir)
@@ -32,6 +33,9 @@ def evaluate(model_dir: Path, splits: data.Splits, split: str, with_baselines: b
     lexicon = {w: lexicon[w] for w in words}
     predictions = greedy_lexicon(KerasRunner(model), words, tokens)
     result: dict[str, Any] = {"split": split, **score(lexicon, predictions)}
+    if beam_width:
+        result["beam"] = {"width": beam_width,
+                          **score(lexicon, beam_lexicon(KerasRunner(model), words, tokens, beam_width))}
     stress = bool(config.get("stress", False))
     for backend, key in (("tflite", "int8"), ("onnx", "int8_onnx")):
         encoder, decoder = exported_files(model_dir, backend)

@@ -3,23 +3,20 @@
 A runner encodes letter one-hots once (``encode`` -> memory and decoder states) and then runs one decoder step
 per phoneme (``step``), so generation costs one encoder pass plus one step per output phoneme. ``KerasRunner``
 uses the Keras encoder and decoder-step models (compiled); ``ExportedRunner`` the exported int8 files through
-``export.runtime`` (numpy plus ai-edge-litert or onnxruntime, no TensorFlow).
+``export.runtime`` (numpy plus ai-edge-litert or onnxruntime, no TensorFlow). Both are export/seq2seq.py's.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Any
 
 from apps.g2p import data
 from apps.g2p.presets import TOPOLOGY, G2PConfig
+from export.seq2seq import Decoding, ExportedPair, KerasPair, PairRunner
 
 # Exported files: the encoder (letters -> attention memory and the decoder's first state) and the decoder step.
 ENCODER_STEM = "encoder"
 DECODER_STEM = "decoder_step"
-MEMORY = "memory"
-DECODER_STEP = "decoder_step"
 
 
 def model_kwargs(config: G2PConfig) -> dict[str, Any]:
@@ -36,62 +33,20 @@ def build(config: G2PConfig) -> Any:
     return build_model(TOPOLOGY, **model_kwargs(config))
 
 
-class Runner(Protocol):
-    depth: int
-
-    def encode(self, letters: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """(memory, decoder states) for letter one-hots (batch, MAX_LETTERS, LETTER_DEPTH)."""
-
-    def step(self, previous: np.ndarray, memory: np.ndarray,
-             states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """(probabilities (batch, depth), new states) after the previous token one-hots (batch, 1, depth)."""
+# The runners greedy and beam search step through (export/seq2seq.py): Keras, or the exported files without TF.
+Runner = PairRunner
+ExportedRunner = ExportedPair
+# Greedy decoding starts from BOS and a pronunciation ends at EOS (or PAD, never trained as an output).
+DECODING = Decoding(start=data.BOS, stop=(data.EOS, data.PAD), max_steps=data.DECODER_STEPS)
 
 
-class KerasRunner:
-    """The Keras encoder and decoder-step models (suite's ``inference_models``), each one compiled graph."""
+class KerasRunner(KerasPair):
+    """The Keras encoder and decoder-step models of a trained g2p model (suite's ``inference_models``)."""
 
     def __init__(self, model: Any):
-        from suite.keras import tf
         from suite.topologies.encoder_decoder import inference_models
 
-        encoder, decoder = inference_models(model)
-        self.depth = int(model.get_layer("output").units)
-        self._encode = tf.function(lambda x: encoder(x, training=False), reduce_retracing=True)
-        self._step = tf.function(lambda inputs: decoder(inputs, training=False), reduce_retracing=True)
-        self.encoder, self.decoder = encoder, decoder
-
-    def encode(self, letters: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        outputs = [np.asarray(o) for o in self._encode(np.asarray(letters, np.float32))]
-        return outputs[0], outputs[1:]
-
-    def step(self, previous: np.ndarray, memory: np.ndarray,
-             states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        outputs = [np.asarray(o) for o in self._step([np.asarray(previous, np.float32), memory, *states])]
-        return outputs[0][:, -1], outputs[1:]
-
-
-class ExportedRunner:
-    """The exported encoder and decoder-step files (batch 1 each; larger batches run word by word)."""
-
-    def __init__(self, encoder_path: str | Path, decoder_path: str | Path):
-        from export.runtime import Runtime
-        from suite.quiet import native_quiet
-
-        with native_quiet():   # LiteRT announces its CPU delegate on fd 2
-            self.encoder = Runtime(str(encoder_path))
-            self.decoder = Runtime(str(decoder_path))
-        self.depth = int(self.decoder.output_shapes[0][-1])
-
-    def encode(self, letters: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        outputs = self.encoder.run(np.asarray(letters, np.float32))
-        return outputs[0], outputs[1:]
-
-    def step(self, previous: np.ndarray, memory: np.ndarray,
-             states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        feeds = {DECODER_STEP: previous, MEMORY: memory}
-        state_names = [n for n in self.decoder.input_names if n not in feeds]
-        outputs = self.decoder.run_named({**feeds, **dict(zip(state_names, states))})
-        return outputs[0].reshape(len(previous), -1), outputs[1:]
+        super().__init__(*inference_models(model))
 
 
 def file_stem(step: bool, quantize: str = "int8") -> str:

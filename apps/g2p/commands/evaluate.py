@@ -8,6 +8,8 @@ from suite.app import cli_of
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
 
+from apps.g2p.commands.predict import MAX_BEAM   # one beam limit for predict and evaluate
+
 app = cli_of(__name__)
 SPLITS = ("test", "validation")
 
@@ -21,6 +23,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the context transducer and espeak-ng baselines")
     parser.add_argument("--plot-words", nargs="+", metavar="WORD",
                         help="words for the attention plot (default: phoneme knight taxes university)")
+    parser.add_argument("--beam", type=int, default=0, metavar="K",
+                        help="also score the Keras model with a K-wide beam search (default: greedy only)")
     parser.add_argument("--out", metavar="DIR", help="folder for attention.png (default: the model directory)")
     add_json_option(parser)
 
@@ -41,10 +45,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
     check_app(config, "g2p", model_dir)
     if args.limit < 0:
         raise UserError(f"--limit {args.limit}: expected >= 0")
+    if not 0 <= args.beam <= MAX_BEAM:
+        raise UserError(f"--beam {args.beam}: expected 1 to {MAX_BEAM} (0: greedy only)")
     plot_words, problems = check_words(args.plot_words or list(PLOT_WORDS))
     if problems:
         raise UserError(problems[0])
-    result, model, _ = evaluate(model_dir, model_lexicon(config, args.data), args.split, args.baselines, args.limit)
+    result, model, _ = evaluate(model_dir, model_lexicon(config, args.data), args.split, args.baselines, args.limit,
+                                args.beam)
     predictions = _predict(model, plot_words, tuple(config["tokens"]))
     title = f"g2p attention: {model_dir.name} ({config.get('preset', '?')}), {', '.join(plot_words)}"
     plot = plot_attention(model, plot_words, predictions, tuple(config["tokens"]), title,
@@ -63,8 +70,9 @@ def _predict(model, words: list[str], tokens: tuple[str, ...]) -> dict:
 
 def format_result(result: dict) -> str:
     lines = [f"{result['split']} split, {result['words']:,} words"]
-    for key, label in (("", "model (Keras float)"), ("int8", "int8 TFLite"), ("int8_onnx", "int8 ONNX"),
-                       ("ngram", "context transducer"), ("espeak", "espeak-ng rules")):
+    beam_label = f"model, beam {result['beam']['width']}" if "beam" in result else ""
+    for key, label in (("", "model (Keras float)"), ("beam", beam_label), ("int8", "int8 TFLite"),
+                       ("int8_onnx", "int8 ONNX"), ("ngram", "context transducer"), ("espeak", "espeak-ng rules")):
         figures = result if not key else result.get(key)
         if figures:
             lines.append(f"  {label:22s} WER {figures['wer']:6.2f}%  PER {figures['per']:6.2f}%")
