@@ -48,6 +48,13 @@ def test_step_inputs_are_the_live_steps_of_greedy_decoding():
     assert all(len(array) == 4 for array in drawn)
 
 
+def test_teacher_forced_step_inputs_feed_the_given_tokens_up_to_the_stopping_step():
+    lengths = np.array([[2], [0], [4]])
+    previous, memory, state = seq2seq.step_inputs(CountingPair(), lengths, DECODING, forced=[(4, 4), (), (1,)])
+    triples = sorted(zip(memory[:, 0].astype(int), state[:, 0].astype(int), previous[:, 0].argmax(-1)))
+    assert triples == [(0, 0, 0), (2, 0, 0), (2, 1, 4), (2, 2, 4), (4, 0, 0), (4, 1, 1)]
+
+
 def test_gate_fails_an_export_that_decodes_differently():
     class OffByOne(CountingPair):
         def encode(self, inputs):

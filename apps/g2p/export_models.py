@@ -18,7 +18,7 @@ from suite.app import ExportPlan
 from suite.errors import UserError
 
 # Validation words that calibrate: the encoder on their letters, the decoder step on every step of their greedy
-# decoding by the Keras pair (about 14,500 steps; export.seq2seq.STEP_CALIBRATION_SAMPLES).
+# decoding by the Keras pair and of teacher forcing their first pronunciation (about 29,000 steps).
 CALIBRATION_WORDS = 2000
 
 
@@ -33,24 +33,26 @@ def export_file(model_dir: Path, fmt: str, plan: ExportPlan,
     model, config = load_model_dir(model_dir)
     keras = KerasRunner(model)
     name = f"{file_stem(plan.step, plan.quantize)}.{fmt}"
-    calibration_letters = letters_of(sorted(calibration.words(config, "calibration", CALIBRATION_WORDS)))
-    heldout, references = test_references(config)
+    calibration_letters, calibration_references = references_of(calibration.words(config, "calibration",
+                                                                                   CALIBRATION_WORDS), config)
+    heldout, references = references_of(calibration.words(config, "heldout", 0), config)
     if plan.step:
         encoder_path = exported_files(model_dir, fmt, plan.quantize)[0]
+        first_pronunciations = [pronunciations[0] for pronunciations in calibration_references]
         report = seq2seq.export_decoder_step(keras, model_dir / name, encoder_path, fmt, plan.quantize,
-                                             calibration_letters, heldout, references, DECODING)
+                                             calibration_letters, heldout, references, DECODING,
+                                             forced=first_pronunciations)
     else:
         report = seq2seq.export_encoder(keras, model_dir / name, fmt, plan.quantize, calibration_letters, heldout,
                                         references, DECODING)
     return name, report
 
 
-def test_references(config: dict) -> tuple[Any, list[list[list[int]]]]:
-    """(letter one-hots of every test word, each word's pronunciations as token ids): the gates' data."""
-    test = calibration.words(config, "heldout", 0)
-    words = sorted(test)
+def references_of(lexicon: dict, config: dict) -> tuple[Any, list[list[list[int]]]]:
+    """(letter one-hots of the words in sorted order, each word's pronunciations as token ids)."""
+    words = sorted(lexicon)
     index = {token: i for i, token in enumerate(config["tokens"])}
-    return letters_of(words), [[[index[p] for p in pron] for pron in test[word]] for word in words]
+    return letters_of(words), [[[index[p] for p in pron] for pron in lexicon[word]] for word in words]
 
 
 def after_export(model_dir: Path, reports: dict[str, dict]) -> dict[str, Any]:
