@@ -35,17 +35,19 @@ def scale_for(series: Series, config: dict[str, Any], fit_end: int | None = None
     series' values before ``fit_end`` (default: its training part) with the median interval pad."""
     saved = config.get("series", {}).get(series.name)
     if saved and saved.get("source") == series.source:
-        return Scale(saved["mean"], saved["value_scale"], saved["delta_scale"], saved["base_season"],
-                     saved["interval_pad"])
+        return Scale.from_dict(saved)
     horizon = int(config["horizon"])
     end = data.test_start(len(series), horizon) if fit_end is None else fit_end
     return with_default_pad(data.fit_scale(series.values[:end], horizon, series.season), config)
 
 
 def with_default_pad(scale: Scale, config: dict[str, Any]) -> Scale:
-    """A series the model was not calibrated on gets the median pad of the series it was."""
-    pads = [saved.get("interval_pad", 0.0) for saved in config.get("series", {}).values()]
-    return replace(scale, interval_pad=float(np.median(pads)) if pads else 0.0)
+    """A series the model was not calibrated on gets, per horizon step, the median pad of the series it was
+    (and the full model offsets: its own blend is unknown)."""
+    horizon = int(config["horizon"])
+    pads = [Scale.from_dict(saved).pads(horizon) for saved in config.get("series", {}).values()
+            if "mean" in saved]
+    return replace(scale, interval_pad=tuple(np.median(pads, axis=0)) if pads else (0.0,))
 
 
 def model_forecasts(forecaster: Forecaster, series: Series, scale: Scale, context: int,

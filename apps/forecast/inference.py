@@ -67,13 +67,13 @@ class StreamingInputs:
     def __init__(self, scale: Scale, horizon: int) -> None:
         self.scale = scale
         self.horizon = horizon
-        self.recent: deque[float] = deque(maxlen=max(scale.base_season, 1))
+        self.recent: deque[float] = deque(maxlen=scale.memory)
 
     def push(self, time: np.datetime64, value: float) -> np.ndarray:
         """(FEATURES,) inputs for ``value``; it then joins the recent values."""
         s, m = self.scale, self.scale.base_season
         previous = self.recent[-1] if self.recent else value
-        seasonal = (value - self.recent[-m]) / s.delta_scale if len(self.recent) == m else 0.0
+        seasonal = (value - self.recent[-m]) / s.delta_scale if len(self.recent) >= m else 0.0
         columns = np.clip([(value - s.mean) / s.value_scale, (value - previous) / s.delta_scale, seasonal],
                           -data.INPUT_CLIP, data.INPUT_CLIP)
         self.recent.append(value)
@@ -81,11 +81,13 @@ class StreamingInputs:
                                data.calendar_features(np.array([time], dtype="datetime64[s]"))[0]])
 
     def base(self) -> np.ndarray:
-        """(horizon,) seasonal-naive (or naive) forecast after the last pushed value."""
-        m = self.scale.base_season
+        """(horizon,) base forecast after the last pushed value: the mean of seasonal naive over the base lags."""
         steps = np.arange(1, self.horizon + 1)
-        back = m * np.ceil(steps / m).astype(int) - steps        # how far before the last value each step repeats
-        return np.array([self.recent[-1 - b] if b < len(self.recent) else self.recent[-1] for b in back])
+        forecasts = []
+        for m in self.scale.base_lags:
+            back = m * np.ceil(steps / m).astype(int) - steps    # how far before the last value each step repeats
+            forecasts.append([self.recent[-1 - b] if b < len(self.recent) else self.recent[-1] for b in back])
+        return np.mean(forecasts, axis=0)
 
 
 def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int, horizon: int) -> Iterator[Update]:
