@@ -254,9 +254,9 @@ def forecast(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dic
     Without targets (a step model's single steps) the regression rule on the raw outputs applies."""
     if targets is None:
         relative, low, high = relative_rms(keras_out, export_out)
-        return {"keras": 0.0, "export": relative, "agreement": relative, "agreement_interval": [low, high],
-                "change": relative, "passed_by": "relative rms (no targets)",
-                "passed": bool(relative <= MAX_RELATIVE_RMS_ERROR)}
+        return {"metric": "relative_rms", "threshold": MAX_RELATIVE_RMS_ERROR, "keras": 0.0, "export": relative,
+                "agreement": relative, "agreement_interval": [low, high], "change": relative,
+                "passed_by": "relative rms (no targets)", "passed": bool(relative <= MAX_RELATIVE_RMS_ERROR)}
     targets = np.asarray(targets, np.float32).reshape(*keras_out.shape[:-1], -1)
     keras_mae, export_mae = median_mae(keras_out, targets), median_mae(export_out, targets)
     increase = (export_mae.mean() - keras_mae.mean()) / max(float(keras_mae.mean()), 1e-9)

@@ -126,6 +126,7 @@ def test_forecast_gates_the_median_error_increase():
     # without targets (a step model's single steps) the relative-RMS rule of regression applies
     untargeted = tasks.evaluate("forecast", quantile_outputs(median), quantile_outputs(median) + 0.2, None)
     assert untargeted["passed_by"] == "relative rms (no targets)" and not untargeted["passed"]
+    assert (untargeted["metric"], untargeted["threshold"]) == ("relative_rms", tasks.MAX_RELATIVE_RMS_ERROR)
 
 
 def test_risk_interval_and_rule():

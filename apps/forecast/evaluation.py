@@ -42,12 +42,14 @@ def scale_for(series: Series, config: dict[str, Any], fit_end: int | None = None
 
 
 def with_default_pad(scale: Scale, config: dict[str, Any]) -> Scale:
-    """A series the model was not calibrated on gets, per horizon step, the median pad of the series it was
-    (and the full model offsets: its own blend is unknown)."""
+    """A series the model was not calibrated on gets the median blend of the series it was and, per horizon
+    step, their median pad."""
     horizon = int(config["horizon"])
-    pads = [Scale.from_dict(saved).pads(horizon) for saved in config.get("series", {}).values()
-            if "mean" in saved]
-    return replace(scale, interval_pad=tuple(np.median(pads, axis=0)) if pads else (0.0,))
+    saved = [Scale.from_dict(entry) for entry in config.get("series", {}).values() if "mean" in entry]
+    if not saved:
+        return replace(scale, interval_pad=(0.0,))
+    return replace(scale, blend=float(np.median([s.blend for s in saved])),
+                   interval_pad=tuple(np.median([s.pads(horizon) for s in saved], axis=0)))
 
 
 def model_forecasts(forecaster: Forecaster, series: Series, scale: Scale, context: int,
