@@ -61,7 +61,7 @@ class Update:
 
 
 class StreamingInputs:
-    """The model's inputs and base forecast one value at a time, in O(1) time and O(base season) memory:
+    """The model's inputs and base forecast one value at a time, in O(1) time and O(longest base lag) memory:
     the same numbers as ``data.features`` and ``data.base_forecast`` over the whole series (tested)."""
 
     def __init__(self, scale: Scale, horizon: int) -> None:

@@ -1,13 +1,14 @@
 """The train hook: one global model over the bundled series (or a user's CSV), per-series scaling."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from apps.forecast import data
 from apps.forecast.data import Scale, Series
-from apps.forecast.metrics import QUANTILES
+from apps.forecast.metrics import HIGH, INTERVAL, LOW, MEDIAN, QUANTILES
 from apps.forecast.model import TOPOLOGY, KerasForecaster, build_kwargs, quantiles_from
 from apps.forecast.presets import ForecastConfig
 from suite.app import Trained, TrainRun
@@ -130,10 +131,6 @@ def recalibrate(outputs: np.ndarray, base: np.ndarray, actual: np.ndarray, scale
     """The blend (choose_blend), then per horizon step the conformalized quantile regression pad (Romano et al.
     2019) that makes the 80% interval cover 80% of ``actual`` (NaN: not observed) there; negative when the
     model's intervals are too wide."""
-    from dataclasses import replace
-
-    from apps.forecast.metrics import HIGH, LOW
-
     blend = choose_blend(outputs, base, actual, scale, len(actual) if independent is None else independent)
     quantiles = quantiles_from(outputs, base, replace(scale, blend=blend, interval_pad=(0.0,), floor=None))
     scores = np.maximum(quantiles[..., LOW] - actual, actual - quantiles[..., HIGH]) / scale.delta_scale
@@ -146,10 +143,6 @@ def choose_blend(outputs: np.ndarray, base: np.ndarray, actual: np.ndarray, scal
     its mean gain per origin over the bias-corrected base (blend 0) exceeds SIGNIFICANCE standard errors, with
     the origins worth ``independent`` forecasts. A short series (sunspots: 31 validation years, not two
     independent 24-year horizons) thus falls back to the base unless the model clearly helps."""
-    from dataclasses import replace
-
-    from apps.forecast.metrics import MEDIAN
-
     observed = np.isfinite(actual)
     errors = {blend: np.abs(actual - quantiles_from(outputs, base, replace(scale, blend=blend))[..., MEDIAN])
               for blend in BLENDS}
@@ -162,8 +155,6 @@ def choose_blend(outputs: np.ndarray, base: np.ndarray, actual: np.ndarray, scal
 def conformal_pads(scores: np.ndarray, min_scores: int = MIN_SCORES) -> np.ndarray:
     """(horizon,) per step the ceil((n + 1) 0.8) / n quantile of the (origins, horizon) conformity scores
     (NaN: not observed) at that step and as many neighbouring steps as it takes to hold ``min_scores``."""
-    from apps.forecast.metrics import INTERVAL
-
     horizon = scores.shape[1]
     pads = np.zeros(horizon)
     for step in range(horizon):
