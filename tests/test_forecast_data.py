@@ -209,11 +209,35 @@ def test_streaming_inputs_equal_the_batch_features(season, lags):
 
     values = np.random.default_rng(season).normal(10, 3, 40)
     times = hourly(40)
-    scale = data.Scale(mean=10.0, value_scale=3.0, delta_scale=2.0, base_season=season, base_lags=lags)
+    scale = data.Scale(mean=10.0, value_scale=3.0, delta_scale=2.0, base_season=season, base_lags=lags,
+                       vol_window=6, vol_ref=2.5)
     streaming = StreamingInputs(scale, horizon=7)
-    pushed, bases = [], []
+    pushed, bases, ratios = [], [], []
     for time, value in zip(times, values):
         pushed.append(streaming.push(time, value))
         bases.append(streaming.base())
+        ratios.append(streaming.ratio()[0])
     np.testing.assert_allclose(np.stack(pushed), data.features(values, times, scale), atol=1e-6)
     np.testing.assert_allclose(np.stack(bases), data.base_forecast(values, np.arange(40), 7, lags), atol=1e-12)
+    np.testing.assert_allclose(ratios, scale.volatility_ratio(values, np.arange(40)), atol=1e-12)
+
+
+def test_local_volatility_by_hand():
+    values = np.array([0.0, 1.0, 3.0, 2.0, 6.0, 6.0])
+    # seasonal (season 2) changes |v[i] - v[i-2]|: -, -, 3, 1, 3, 4
+    np.testing.assert_allclose(data.seasonal_changes(values, 2)[2:], [3.0, 1.0, 3.0, 4.0])
+    # window 2 ending at each origin: none before index 2 (NaN), then 3, (3+1)/2, (1+3)/2, (3+4)/2
+    volatility = data.volatility(values, np.arange(6), season=2, window=2)
+    assert np.isnan(volatility[:2]).all()
+    np.testing.assert_allclose(volatility[2:], [3.0, 2.0, 2.0, 3.5])
+    scale = data.Scale(0.0, 1.0, 1.0, base_season=2, vol_window=2, vol_ref=2.0)
+    # ratio to vol_ref 2; 1 where no season has passed yet
+    np.testing.assert_allclose(scale.volatility_ratio(values, np.arange(6)), [1.0, 1.0, 1.5, 1.0, 1.0, 1.75])
+    # a flat stretch keeps a tenth of the usual width; a model saved without a window is not scaled
+    assert scale.volatility_ratio(np.zeros(6), [5])[0] == data.MIN_RATIO
+    assert data.Scale(0.0, 1.0, 1.0, base_season=2).volatility_ratio(values, [5])[0] == 1.0
+    # fit_scale: vol_ref is the mean change over the chosen base season in the training values (here naive, on
+    # a trend of 0.5 a step: changes 1.5, 2.5, -0.5, -1.5 repeating, mean absolute 1.5)
+    fitted = data.fit_scale(np.tile([0.0, 1.0, 3.0, 2.0], 30) + 0.5 * np.arange(120), 2, season=4, vol_window=8)
+    assert fitted.base_season == 1 and fitted.vol_window == 8
+    assert abs(fitted.vol_ref - 1.5) < 1e-12

@@ -208,7 +208,10 @@ class Scale:
     The forecast offsets are ``base_bias + blend x (model offsets - base_bias)``: ``blend`` 0 is the
     bias-corrected base alone. ``interval_pad`` widens the 80% interval on each side per horizon step
     (delta_scale units); blend and pads are chosen on the validation part. ``floor``: forecasts never go below
-    it (0 for a series that never went negative in training, such as irradiance or counts)."""
+    it (0 for a series that never went negative in training, such as irradiance or counts).
+    ``vol_window`` > 0 makes the intervals locally adaptive (normalised conformal prediction, Lei et al. 2018):
+    at each origin the 80% interval's distances from the median are multiplied by ``volatility`` over the
+    last ``vol_window`` values divided by ``vol_ref``, its mean over the training part; 0: not scaled."""
 
     mean: float
     value_scale: float
@@ -219,6 +222,8 @@ class Scale:
     base_bias: tuple[float, ...] = (0.0,)
     blend: float = 1.0
     floor: float | None = None
+    vol_window: int = 0
+    vol_ref: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("interval_pad", "base_bias"):
@@ -242,6 +247,14 @@ class Scale:
     def bias(self, horizon: int) -> np.ndarray:
         return per_step(self.base_bias, horizon)
 
+    def volatility_ratio(self, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """(len(at),) how volatile the series is before each origin relative to its training part (ones when
+        not scaled, or before a whole season), at least MIN_RATIO so that a flat stretch keeps an interval."""
+        if self.vol_window <= 0 or self.vol_ref <= 0:
+            return np.ones(len(np.atleast_1d(at)))
+        ratio = volatility(values, at, self.base_season, self.vol_window) / self.vol_ref
+        return np.where(np.isfinite(ratio), np.maximum(ratio, MIN_RATIO), 1.0)
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "interval_pad": list(self.interval_pad), "base_lags": list(self.base_lags),
                 "base_bias": list(self.base_bias)}
@@ -254,6 +267,28 @@ def per_step(values: tuple[float, ...], horizon: int) -> np.ndarray:
 
 
 MIN_SCALE = 1e-6  # a constant series scales by this instead of dividing by zero
+MIN_RATIO = 0.1   # narrowest local-volatility ratio: the interval never shrinks below a tenth of its usual width
+
+
+def seasonal_changes(values: np.ndarray, season: int) -> np.ndarray:
+    """(n,) |value[i] - value[i - season]|, NaN for the first ``season`` values (no season before them)."""
+    values = np.asarray(values, float)
+    changes = np.full(len(values), np.nan)
+    changes[season:] = np.abs(values[season:] - values[:-season])
+    return changes
+
+
+def volatility(values: np.ndarray, at: np.ndarray, season: int, window: int) -> np.ndarray:
+    """(len(at),) the mean absolute seasonal difference over the last ``window`` values up to each origin (those
+    with a season before them; NaN where there are none): the local error scale."""
+    changes = seasonal_changes(values, season)
+    known = np.isfinite(changes)
+    total = np.concatenate([[0.0], np.cumsum(np.where(known, changes, 0.0))])
+    count = np.concatenate([[0], np.cumsum(known)])
+    end = np.atleast_1d(np.asarray(at)) + 1
+    start = np.maximum(end - window, 0)
+    seen = count[end] - count[start]
+    return np.where(seen > 0, (total[end] - total[start]) / np.maximum(seen, 1), np.nan)
 # Seasons averaged by the multi-season base (a week of days for hourly irradiance: a clear-sky-like profile).
 PROFILE_SEASONS = 7
 
@@ -273,7 +308,7 @@ def base_candidates(season: int, length: int, horizon: int) -> list[tuple[int, .
     return candidates
 
 
-def fit_scale(values: np.ndarray, horizon: int, season: int = 1) -> Scale:
+def fit_scale(values: np.ndarray, horizon: int, season: int = 1, vol_window: int = 0) -> Scale:
     """Scaling from a series' training part: the base forecast is the candidate (base_candidates) with the
     smallest mean absolute ``horizon``-step error there; ``delta_scale`` is the spread of that error and
     ``base_bias`` its median per step over the second half (recent drift, as the naive baselines use)."""
@@ -287,10 +322,13 @@ def fit_scale(values: np.ndarray, horizon: int, season: int = 1) -> Scale:
     best = min(candidates, key=lambda lags: float(np.mean(np.abs(errors[lags]))))
     delta_scale = max(float(np.std(errors[best])), MIN_SCALE)
     recent = errors[best][len(errors[best]) // 2:]
+    base_season = 1 if best == (1,) else season
+    changes = seasonal_changes(values, base_season)
     return Scale(float(np.mean(values)), max(float(np.std(values)), MIN_SCALE), delta_scale,
-                 1 if best == (1,) else season, base_lags=best,
+                 base_season, base_lags=best,
                  base_bias=tuple(np.median(recent, axis=0) / delta_scale),
-                 floor=0.0 if np.min(values) >= 0 else None)
+                 floor=0.0 if np.min(values) >= 0 else None, vol_window=vol_window,
+                 vol_ref=float(np.nanmean(changes)) if np.isfinite(changes).any() else 0.0)
 
 
 def calendar_features(times: np.ndarray) -> np.ndarray:

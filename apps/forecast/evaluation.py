@@ -38,7 +38,14 @@ def scale_for(series: Series, config: dict[str, Any], fit_end: int | None = None
         return Scale.from_dict(saved)
     horizon = int(config["horizon"])
     end = data.test_start(len(series), horizon) if fit_end is None else fit_end
-    return with_default_pad(data.fit_scale(series.values[:end], horizon, series.season), config)
+    return with_default_pad(data.fit_scale(series.values[:end], horizon, series.season,
+                                           vol_window=vol_window(config)), config)
+
+
+def vol_window(config: dict[str, Any]) -> int:
+    """The local-volatility window the model's series were calibrated with (0: a model saved without it)."""
+    saved = [entry.get("vol_window", 0) for entry in config.get("series", {}).values()]
+    return int(max(saved, default=0))
 
 
 def with_default_pad(scale: Scale, config: dict[str, Any]) -> Scale:

@@ -31,7 +31,8 @@ def training_set(all_series: list[Series], config: ForecastConfig,
         if limit < config.context + config.horizon:
             raise UserError(f"{series.source or series.name}: {series.name}: {len(series)} values leave {limit} for "
                             f"training, fewer than context + horizon = {config.context + config.horizon}")
-        scales[series.name] = data.fit_scale(series.values[:limit], config.horizon, series.season)
+        scales[series.name] = data.fit_scale(series.values[:limit], config.horizon, series.season,
+                                             vol_window=config.context)
         x, y = data.training_windows(series, scales[series.name], config.context, config.horizon,
                                      config.windows_per_series, rng, limit=limit)
         inputs.append(x)
@@ -117,7 +118,8 @@ def calibrate(forecaster: KerasForecaster, all_series: list[Series], scales: dic
         outputs = forecaster.last_outputs(data.context_inputs(series, scale, config.context, at))
         base = data.base_forecast(series.values, at, config.horizon, scale.base_lags)
         actual = data.validation_actual(series.values, at, config.horizon)
-        calibrated[series.name] = recalibrate(outputs, base, actual, scale, independent_origins(at, config.horizon))
+        calibrated[series.name] = recalibrate(outputs, base, actual, scale, independent_origins(at, config.horizon),
+                                              scale.volatility_ratio(series.values, at))
     return calibrated
 
 
@@ -127,13 +129,16 @@ def independent_origins(at: np.ndarray, horizon: int) -> float:
 
 
 def recalibrate(outputs: np.ndarray, base: np.ndarray, actual: np.ndarray, scale: Scale,
-                independent: float | None = None) -> Scale:
+                independent: float | None = None, ratio: np.ndarray | None = None) -> Scale:
     """The blend (choose_blend), then per horizon step the conformalized quantile regression pad (Romano et al.
     2019) that makes the 80% interval cover 80% of ``actual`` (NaN: not observed) there; negative when the
-    model's intervals are too wide."""
+    model's intervals are too wide. With the (N,) local volatility ``ratio`` of each origin, the conformity
+    scores are normalised by it (Lei et al. 2018), so the pad is in units of the usual volatility."""
     blend = choose_blend(outputs, base, actual, scale, len(actual) if independent is None else independent)
-    quantiles = quantiles_from(outputs, base, replace(scale, blend=blend, interval_pad=(0.0,), floor=None))
-    scores = np.maximum(quantiles[..., LOW] - actual, actual - quantiles[..., HIGH]) / scale.delta_scale
+    ratio = np.ones(len(actual)) if ratio is None else np.asarray(ratio, float)
+    quantiles = quantiles_from(outputs, base, replace(scale, blend=blend, interval_pad=(0.0,), floor=None), ratio)
+    outside = np.maximum(quantiles[..., LOW] - actual, actual - quantiles[..., HIGH])
+    scores = outside / (scale.delta_scale * ratio[:, None])
     return replace(scale, blend=blend, interval_pad=tuple(conformal_pads(scores)))
 
 
