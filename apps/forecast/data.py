@@ -289,6 +289,8 @@ def volatility(values: np.ndarray, at: np.ndarray, season: int, window: int) -> 
     start = np.maximum(end - window, 0)
     seen = count[end] - count[start]
     return np.where(seen > 0, (total[end] - total[start]) / np.maximum(seen, 1), np.nan)
+
+
 # Seasons averaged by the multi-season base (a week of days for hourly irradiance: a clear-sky-like profile).
 PROFILE_SEASONS = 7
 
@@ -311,7 +313,8 @@ def base_candidates(season: int, length: int, horizon: int) -> list[tuple[int, .
 def fit_scale(values: np.ndarray, horizon: int, season: int = 1, vol_window: int = 0) -> Scale:
     """Scaling from a series' training part: the base forecast is the candidate (base_candidates) with the
     smallest mean absolute ``horizon``-step error there; ``delta_scale`` is the spread of that error and
-    ``base_bias`` its median per step over the second half (recent drift, as the naive baselines use)."""
+    ``base_bias`` its median per step over the second half (recent drift, as the naive baselines use);
+    ``vol_ref`` the mean absolute change over the base season there, for intervals scaled over ``vol_window``."""
     if len(values) <= horizon + 1:
         return Scale(float(np.mean(values)), max(float(np.std(values)), MIN_SCALE), 1.0, 1)
     candidates = base_candidates(season, len(values), horizon)

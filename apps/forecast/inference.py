@@ -61,7 +61,8 @@ class Update:
 
 
 class StreamingInputs:
-    """The model's inputs and base forecast one value at a time, in O(1) time and O(longest base lag) memory:
+    """The model's inputs, base forecast and volatility one value at a time, in O(1) time and O(longest base lag
+    + vol_window) memory:
     the same numbers as ``data.features``, ``data.base_forecast`` and ``Scale.volatility_ratio`` over the whole
     series (tested). The local volatility is a running sum over the last ``vol_window`` seasonal changes."""
 
@@ -94,9 +95,7 @@ class StreamingInputs:
     def ratio(self) -> np.ndarray:
         """(1,) the local volatility ratio after the last pushed value (Scale.volatility_ratio)."""
         s = self.scale
-        if s.vol_window <= 0 or s.vol_ref <= 0:
-            return np.ones(1)
-        if not self.changes:    # before a whole season: not scaled
+        if s.vol_window <= 0 or s.vol_ref <= 0 or not self.changes:    # not scaled, or before a whole season
             return np.ones(1)
         return np.array([max(self.change_sum / len(self.changes) / s.vol_ref, data.MIN_RATIO)])
 
