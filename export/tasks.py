@@ -33,6 +33,7 @@ MAX_AUROC_DROP = 0.01  # risk: |AUROC(export) - AUROC(Keras)|
 MAX_RELATIVE_NLL_INCREASE = 0.02  # generation: (NLL(export) - NLL(Keras)) / NLL(Keras)
 MAX_RELATIVE_RMS_ERROR = 0.05  # regression: RMS(export - Keras) / std(Keras outputs)
 MAX_WER_INCREASE = 0.5  # seq2seq_decoding: greedy word error rate, percentage points above Keras (issue 16)
+MAX_RELATIVE_MASE_INCREASE = 0.02  # forecast: (MAE(export median) - MAE(Keras median)) / MAE(Keras median)
 
 EvaluateFn = Callable[[np.ndarray, np.ndarray, Any], dict]
 
@@ -268,9 +269,8 @@ def generation(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> d
             "change_interval": [low, high], "passed": bool(passed)}
 
 
-@register_task("regression", metric="rmse", threshold=MAX_RELATIVE_RMS_ERROR, aliases=("forecast",))
-def regression(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict[str, Any]:
-    """RMS(export - Keras) relative to the spread of Keras' outputs; RMSE on targets when given."""
+def relative_rms(keras_out: np.ndarray, export_out: np.ndarray) -> tuple[float, float, float]:
+    """RMS(export - Keras) / std(Keras outputs) with its bootstrap interval over sequences."""
     scale = max(float(np.std(keras_out)), 1e-6)
     relative = float(np.sqrt(np.mean((export_out - keras_out) ** 2))) / scale
     rows_keras, rows_export = _per_sample(keras_out), _per_sample(export_out)
@@ -279,11 +279,51 @@ def regression(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> d
         return float(np.sqrt(np.mean((rows_export[rows] - rows_keras[rows]) ** 2))) / scale
 
     low, high = bootstrap_interval(relative_of, len(rows_keras))
+    return relative, low, high
+
+
+@register_task("regression", metric="rmse", threshold=MAX_RELATIVE_RMS_ERROR)
+def regression(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict[str, Any]:
+    """RMS(export - Keras) relative to the spread of Keras' outputs; RMSE on targets when given."""
+    relative, low, high = relative_rms(keras_out, export_out)
     reference = keras_out if targets is None else np.asarray(targets, np.float32).reshape(keras_out.shape)
     keras_rmse = float(np.sqrt(np.mean((keras_out - reference) ** 2)))
     export_rmse = float(np.sqrt(np.mean((export_out - reference) ** 2)))
     return {"keras": keras_rmse, "export": export_rmse, "agreement": relative, "agreement_interval": [low, high],
             "change": export_rmse - keras_rmse, "passed": bool(relative <= MAX_RELATIVE_RMS_ERROR)}
+
+
+def median_mae(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per sequence, the mean absolute error of the median of quantile outputs (..., horizon x quantiles,
+    grouped per horizon step) against the (..., horizon) targets."""
+    quantiles = outputs.shape[-1] // targets.shape[-1]
+    median = outputs.reshape(*targets.shape, quantiles)[..., quantiles // 2]
+    return _per_sample(np.abs(median - targets)).mean(axis=1)
+
+
+@register_task("forecast", metric="mase", threshold=MAX_RELATIVE_MASE_INCREASE)
+def forecast(keras_out: np.ndarray, export_out: np.ndarray, targets: Any) -> dict[str, Any]:
+    """Relative increase of the median forecast's mean absolute error on the held-out targets (in the series'
+    own scale, so a MASE increase); fails when it is above 2% and so is its bootstrap interval's lower bound.
+    Without targets (a step model's single steps) the regression rule on the raw outputs applies."""
+    if targets is None:
+        relative, low, high = relative_rms(keras_out, export_out)
+        return {"metric": "relative_rms", "threshold": MAX_RELATIVE_RMS_ERROR, "keras": 0.0, "export": relative,
+                "agreement": relative, "agreement_interval": [low, high], "change": relative,
+                "passed_by": "relative rms (no targets)", "passed": bool(relative <= MAX_RELATIVE_RMS_ERROR)}
+    targets = np.asarray(targets, np.float32).reshape(*keras_out.shape[:-1], -1)
+    keras_mae, export_mae = median_mae(keras_out, targets), median_mae(export_out, targets)
+    increase = (export_mae.mean() - keras_mae.mean()) / max(float(keras_mae.mean()), 1e-9)
+
+    def increase_of(rows: np.ndarray) -> float:
+        reference = float(keras_mae[rows].mean())
+        return (float(export_mae[rows].mean()) - reference) / max(reference, 1e-9)
+
+    low, high = bootstrap_interval(increase_of, len(keras_mae))
+    passed = increase <= MAX_RELATIVE_MASE_INCREASE or not (np.isfinite(low) and low > MAX_RELATIVE_MASE_INCREASE)
+    return {"keras": float(keras_mae.mean()), "export": float(export_mae.mean()), "agreement": float(increase),
+            "change": float(export_mae.mean() - keras_mae.mean()), "change_interval": [low, high],
+            "passed": bool(passed)}
 
 
 __all__ = ["Task", "TASKS", "register_task", "get_task", "evaluate", "wilson_interval",

@@ -25,7 +25,7 @@ def flipped(keras_classes: np.ndarray, positions: list[int], to: list[int]) -> n
 
 def test_every_issue_task_is_registered_with_metric_and_threshold():
     expected = {"classification": ("accuracy", 0.99), "risk": ("auroc", 0.01), "generation": ("nll", 0.02),
-                "regression": ("rmse", 0.05), "forecast": ("rmse", 0.05), "seq2seq": ("token_accuracy", 0.99),
+                "regression": ("rmse", 0.05), "forecast": ("mase", 0.02), "seq2seq": ("token_accuracy", 0.99),
                 "seq2seq_decoding": ("wer", 0.5)}
     for name, (metric, threshold) in expected.items():
         task = tasks.get_task(name)
@@ -128,6 +128,32 @@ def test_regression_gates_a_one_output_model_that_argmax_would_pass():
     assert off["agreement"] > tasks.MAX_RELATIVE_RMS_ERROR and not off["passed"]
     # The same broken export has argmax agreement 1.0 (one column), what the old fallback gated on.
     assert tasks.evaluate("classification", keras_out, keras_out + 0.2, None)["agreement"] == 1.0
+
+
+def test_forecast_gates_the_median_error_increase():
+    rng = np.random.default_rng(3)
+    targets = rng.normal(size=(200, 5, 4)).astype(np.float32)          # (sequences, steps, horizon)
+    median = targets + rng.normal(0, 0.5, targets.shape).astype(np.float32)
+
+    def quantile_outputs(middle):                                         # 10/50/90% per horizon step
+        return np.stack([middle - 1, middle, middle + 1], axis=-1).reshape(200, 5, 12)
+
+    keras_mae = np.abs(median - targets).mean()
+    same = tasks.evaluate("forecast", quantile_outputs(median), quantile_outputs(median), targets)
+    assert (same["metric"], same["agreement"], same["passed"]) == ("mase", 0.0, True)
+    assert same["keras"] == pytest.approx(keras_mae, rel=1e-5)
+    # the median pushed away from the targets by 0.1: its error grows by far more than 2% on every resample
+    worse = median + 0.1 * np.sign(median - targets)
+    off = tasks.evaluate("forecast", quantile_outputs(median), quantile_outputs(worse), targets)
+    assert off["agreement"] == pytest.approx(0.1 / keras_mae, rel=1e-3) and off["change_interval"][0] > 0.02
+    assert not off["passed"]
+    # only the median is scored: wider outer quantiles change nothing
+    wide = np.stack([median - 3, median, median + 3], axis=-1).reshape(200, 5, 12)
+    assert tasks.evaluate("forecast", quantile_outputs(median), wide, targets)["agreement"] == 0.0
+    # without targets (a step model's single steps) the relative-RMS rule of regression applies
+    untargeted = tasks.evaluate("forecast", quantile_outputs(median), quantile_outputs(median) + 0.2, None)
+    assert untargeted["passed_by"] == "relative rms (no targets)" and not untargeted["passed"]
+    assert (untargeted["metric"], untargeted["threshold"]) == ("relative_rms", tasks.MAX_RELATIVE_RMS_ERROR)
 
 
 def test_risk_interval_and_rule():

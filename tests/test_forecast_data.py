@@ -1,6 +1,7 @@
 """Forecast app data: CSV parsing errors (one line, exit 2), bundled series, scaling, windows, calendar."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -122,9 +123,59 @@ def test_base_forecast_is_seasonal_naive_where_it_beats_naive():
     assert scale.base_season == 24 and scale.delta_scale < 0.2 * data.fit_scale(daily, 6, 1).delta_scale
     assert data.fit_scale(np.cumsum(np.ones(200)), horizon=6, season=24).base_season == 1
     values = np.arange(10.0)
-    assert data.base_forecast(values, np.array([5]), 4, season=3).tolist() == [[3.0, 4.0, 5.0, 3.0]]
+    assert data.base_forecast(values, np.array([5]), 4, (3,)).tolist() == [[3.0, 4.0, 5.0, 3.0]]
     # step 1 would need the value before the start: naive there; step 2 is one season after index 0
-    assert data.base_forecast(values, np.array([1]), 2, season=3).tolist() == [[1.0, 0.0]]
+    assert data.base_forecast(values, np.array([1]), 2, (3,)).tolist() == [[1.0, 0.0]]
+    # the smoothed cycle: the mean of seasonal naive with periods 2, 3 and 4
+    assert data.base_forecast(values, np.array([9]), 1, (2, 3, 4)).tolist() == [[(8 + 7 + 6) / 3]]
+
+
+def test_fit_scale_smooths_a_drifting_cycle():
+    # sunspot-like: cycles of 10 to 12 steps with random peaks and noise; the mean of the three repeats wins
+    rng = np.random.default_rng(0)
+    lengths = rng.choice([10, 11, 12], size=40)
+    values = np.concatenate([rng.uniform(50, 150) * np.sin(np.linspace(0, np.pi, n, endpoint=False)) ** 2
+                             for n in lengths]) + rng.normal(0, 5, lengths.sum())
+    scale = data.fit_scale(values, horizon=6, season=11)
+    assert scale.base_lags == (10, 11, 12) and scale.base_season == 11
+    assert data.base_candidates(11, 100, 6) == [(1,), (11,), (10, 11, 12)]
+    assert data.base_candidates(2, 100, 6) == [(1,), (2,)]
+    # long enough for a week of daily seasons: the typical-day profile is a candidate too
+    assert data.base_candidates(24, 500, 24)[-1] == (24, 48, 72, 96, 120, 144, 168)
+    # a steady daily cycle under noise: the week's mean profile; a sharp daily peak on a wandering level: yesterday
+    daily = np.sin(2 * np.pi * np.arange(24 * 20) / 24)
+    noisy = daily + rng.normal(0, 0.3, daily.size)
+    assert data.fit_scale(noisy, horizon=6, season=24).base_lags == (24, 48, 72, 96, 120, 144, 168)
+    wandering = 10.0 * (np.arange(daily.size) % 24 == 12) + np.cumsum(rng.normal(0, 0.05, daily.size))
+    assert data.fit_scale(wandering, horizon=6, season=24).base_lags == (24,)
+    assert data.fit_scale(daily + 1, horizon=6, season=24).floor == 0.0     # never negative: forecasts neither
+    # a trend: seasonal naive is one season behind, by +0.1 per season here; the bias corrects it
+    trend = daily - 1 + np.arange(len(daily)) / 240
+    trended = data.fit_scale(trend, horizon=6, season=24)
+    assert trended.base_lags == (24,) and trended.floor is None
+    np.testing.assert_allclose(np.asarray(trended.base_bias) * trended.delta_scale, 0.1, rtol=1e-3)
+
+
+def test_scale_round_trips_through_config_json():
+    scale = data.Scale(1.0, 2.0, 3.0, 11, interval_pad=(0.1, 0.2), base_lags=(10, 11, 12), base_bias=(0.5, 0.25),
+                       blend=0.5, floor=0.0)
+    assert data.Scale.from_dict(json.loads(json.dumps(scale.to_dict()))) == scale
+    assert scale.memory == 12 and scale.pads(2).tolist() == [0.1, 0.2] and scale.bias(3).tolist() == [0.5, 0.25, 0.25]
+    older = data.Scale.from_dict({"mean": 1.0, "value_scale": 2.0, "delta_scale": 3.0, "base_season": 24,
+                                  "interval_pad": 0.5})
+    assert (older.base_lags, older.blend, older.pads(3).tolist()) == ((24,), 1.0, [0.5, 0.5, 0.5])
+    assert (older.bias(2).tolist(), older.floor) == ([0.0, 0.0], None)
+
+
+def test_validation_origins_stop_before_the_held_out_part():
+    length, horizon = 257, 24
+    at = data.validation_origins(length, horizon, context=48, count=200)
+    assert at[0] == data.validation_start(length, horizon) - 1 and at[-1] == data.test_start(length, horizon) - 2
+    values = np.arange(float(length))
+    actual = data.validation_actual(values, at, horizon)
+    seen = np.isfinite(actual)
+    assert np.nanmax(actual) == data.test_start(length, horizon) - 1       # never a held-out value
+    assert seen[0].all() and seen[-1].tolist() == [True] + [False] * (horizon - 1)
 
 
 def test_calendar_features():
@@ -152,17 +203,41 @@ def test_training_windows_stay_in_the_training_part():
     assert np.all(targets == np.arange(1, 13))      # value t+h minus value t on a ramp
 
 
-@pytest.mark.parametrize("season", [1, 5])
-def test_streaming_inputs_equal_the_batch_features(season):
+@pytest.mark.parametrize("season, lags", [(1, (1,)), (5, (5,)), (5, (4, 5, 6))])
+def test_streaming_inputs_equal_the_batch_features(season, lags):
     from apps.forecast.inference import StreamingInputs
 
     values = np.random.default_rng(season).normal(10, 3, 40)
     times = hourly(40)
-    scale = data.Scale(mean=10.0, value_scale=3.0, delta_scale=2.0, base_season=season)
+    scale = data.Scale(mean=10.0, value_scale=3.0, delta_scale=2.0, base_season=season, base_lags=lags,
+                       vol_window=6, vol_ref=2.5)
     streaming = StreamingInputs(scale, horizon=7)
-    pushed, bases = [], []
+    pushed, bases, ratios = [], [], []
     for time, value in zip(times, values):
         pushed.append(streaming.push(time, value))
         bases.append(streaming.base())
+        ratios.append(streaming.ratio()[0])
     np.testing.assert_allclose(np.stack(pushed), data.features(values, times, scale), atol=1e-6)
-    np.testing.assert_allclose(np.stack(bases), data.base_forecast(values, np.arange(40), 7, season), atol=1e-12)
+    np.testing.assert_allclose(np.stack(bases), data.base_forecast(values, np.arange(40), 7, lags), atol=1e-12)
+    np.testing.assert_allclose(ratios, scale.volatility_ratio(values, np.arange(40)), atol=1e-12)
+
+
+def test_local_volatility_by_hand():
+    values = np.array([0.0, 1.0, 3.0, 2.0, 6.0, 6.0])
+    # seasonal (season 2) changes |v[i] - v[i-2]|: -, -, 3, 1, 3, 4
+    np.testing.assert_allclose(data.seasonal_changes(values, 2)[2:], [3.0, 1.0, 3.0, 4.0])
+    # window 2 ending at each origin: none before index 2 (NaN), then 3, (3+1)/2, (1+3)/2, (3+4)/2
+    volatility = data.volatility(values, np.arange(6), season=2, window=2)
+    assert np.isnan(volatility[:2]).all()
+    np.testing.assert_allclose(volatility[2:], [3.0, 2.0, 2.0, 3.5])
+    scale = data.Scale(0.0, 1.0, 1.0, base_season=2, vol_window=2, vol_ref=2.0)
+    # ratio to vol_ref 2; 1 where no season has passed yet
+    np.testing.assert_allclose(scale.volatility_ratio(values, np.arange(6)), [1.0, 1.0, 1.5, 1.0, 1.0, 1.75])
+    # a flat stretch keeps a tenth of the usual width; a model saved without a window is not scaled
+    assert scale.volatility_ratio(np.zeros(6), [5])[0] == data.MIN_RATIO
+    assert data.Scale(0.0, 1.0, 1.0, base_season=2).volatility_ratio(values, [5])[0] == 1.0
+    # fit_scale: vol_ref is the mean change over the chosen base season in the training values (here naive, on
+    # a trend of 0.5 a step: changes 1.5, 2.5, -0.5, -1.5 repeating, mean absolute 1.5)
+    fitted = data.fit_scale(np.tile([0.0, 1.0, 3.0, 2.0], 30) + 0.5 * np.arange(120), 2, season=4, vol_window=8)
+    assert fitted.base_season == 1 and fitted.vol_window == 8
+    assert abs(fitted.vol_ref - 1.5) < 1e-12

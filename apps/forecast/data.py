@@ -14,7 +14,7 @@ import importlib.util
 import io
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -201,34 +201,137 @@ MAX_ETS_SEASON = 60  # longer seasons make the state-space ETS too slow to refil
 @dataclass(frozen=True)
 class Scale:
     """Per-series scaling, saved with the model: values are centred on ``mean`` and divided by ``value_scale``;
-    changes and the forecast offsets (value h steps ahead minus the seasonal-naive forecast of it) are divided by
-    ``delta_scale``; ``base_season`` is the period of the seasonal-naive base (1: the last value);
-    ``interval_pad`` widens the 80% interval on each side (delta_scale units, conformalized on validation)."""
+    changes and the forecast offsets (value h steps ahead minus the base forecast of it) are divided by
+    ``delta_scale``. ``base_season`` is the period of the seasonal difference input; the base forecast is the
+    mean of the seasonal-naive forecasts with the periods ``base_lags`` (default: ``base_season``; 1: the last
+    value) and ``base_bias`` is its median error per horizon step on the training part (delta_scale units).
+    The forecast offsets are ``base_bias + blend x (model offsets - base_bias)``: ``blend`` 0 is the
+    bias-corrected base alone. ``interval_pad`` widens the 80% interval on each side per horizon step
+    (delta_scale units); blend and pads are chosen on the validation part. ``floor``: forecasts never go below
+    it (0 for a series that never went negative in training, such as irradiance or counts).
+    ``vol_window`` > 0 makes the intervals locally adaptive (normalised conformal prediction, Lei et al. 2018):
+    at each origin the 80% interval's distances from the median are multiplied by ``volatility`` over the
+    last ``vol_window`` values divided by ``vol_ref``, its mean over the training part; 0: not scaled."""
 
     mean: float
     value_scale: float
     delta_scale: float
     base_season: int = 1
-    interval_pad: float = 0.0
+    interval_pad: tuple[float, ...] = (0.0,)
+    base_lags: tuple[int, ...] = ()
+    base_bias: tuple[float, ...] = (0.0,)
+    blend: float = 1.0
+    floor: float | None = None
+    vol_window: int = 0
+    vol_ref: float = 0.0
 
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+    def __post_init__(self) -> None:
+        for name in ("interval_pad", "base_bias"):
+            object.__setattr__(self, name, tuple(float(p) for p in np.atleast_1d(getattr(self, name))))
+        object.__setattr__(self, "base_lags", tuple(int(m) for m in self.base_lags) or (int(self.base_season),))
+
+    @classmethod
+    def from_dict(cls, saved: dict[str, Any]) -> "Scale":
+        """The saved scaling (config.json); keys added later default as above."""
+        return cls(**{name: saved[name] for name in cls.__dataclass_fields__ if name in saved})
+
+    @property
+    def memory(self) -> int:
+        """How many recent values the base forecast and the seasonal difference look back."""
+        return max(*self.base_lags, self.base_season, 1)
+
+    def pads(self, horizon: int) -> np.ndarray:
+        """(horizon,) interval pads: per step, or one for every step."""
+        return per_step(self.interval_pad, horizon)
+
+    def bias(self, horizon: int) -> np.ndarray:
+        return per_step(self.base_bias, horizon)
+
+    def volatility_ratio(self, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """(len(at),) how volatile the series is before each origin relative to its training part (ones when
+        not scaled, or before a whole season), at least MIN_RATIO so that a flat stretch keeps an interval."""
+        if self.vol_window <= 0 or self.vol_ref <= 0:
+            return np.ones(len(np.atleast_1d(at)))
+        ratio = volatility(values, at, self.base_season, self.vol_window) / self.vol_ref
+        return np.where(np.isfinite(ratio), np.maximum(ratio, MIN_RATIO), 1.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "interval_pad": list(self.interval_pad), "base_lags": list(self.base_lags),
+                "base_bias": list(self.base_bias)}
+
+
+def per_step(values: tuple[float, ...], horizon: int) -> np.ndarray:
+    """(horizon,) from one value per step; fewer values (one, or a shorter horizon's) repeat the last."""
+    array = np.asarray(values, float)
+    return np.concatenate([array, np.full(max(horizon - array.size, 0), array[-1])])[:horizon]
 
 
 MIN_SCALE = 1e-6  # a constant series scales by this instead of dividing by zero
+MIN_RATIO = 0.1   # narrowest local-volatility ratio: the interval never shrinks below a tenth of its usual width
 
 
-def fit_scale(values: np.ndarray, horizon: int, season: int = 1) -> Scale:
-    """Scaling from a series' training part: the base forecast is seasonal naive or naive, whichever has the
-    smaller mean absolute ``horizon``-step error there; ``delta_scale`` is the spread of that error."""
+def seasonal_changes(values: np.ndarray, season: int) -> np.ndarray:
+    """(n,) |value[i] - value[i - season]|, NaN for the first ``season`` values (no season before them)."""
+    values = np.asarray(values, float)
+    changes = np.full(len(values), np.nan)
+    changes[season:] = np.abs(values[season:] - values[:-season])
+    return changes
+
+
+def volatility(values: np.ndarray, at: np.ndarray, season: int, window: int) -> np.ndarray:
+    """(len(at),) the mean absolute seasonal difference over the last ``window`` values up to each origin (those
+    with a season before them; NaN where there are none): the local error scale."""
+    changes = seasonal_changes(values, season)
+    known = np.isfinite(changes)
+    total = np.concatenate([[0.0], np.cumsum(np.where(known, changes, 0.0))])
+    count = np.concatenate([[0], np.cumsum(known)])
+    end = np.atleast_1d(np.asarray(at)) + 1
+    start = np.maximum(end - window, 0)
+    seen = count[end] - count[start]
+    return np.where(seen > 0, (total[end] - total[start]) / np.maximum(seen, 1), np.nan)
+
+
+# Seasons averaged by the multi-season base (a week of days for hourly irradiance: a clear-sky-like profile).
+PROFILE_SEASONS = 7
+
+
+def base_candidates(season: int, length: int, horizon: int) -> list[tuple[int, ...]]:
+    """Base forecasts fit_scale chooses from: naive; seasonal naive; for a cycle of at least 3 steps the mean
+    of seasonal naive at the period and its two neighbours (a cycle whose length drifts, as the ~11-year
+    solar cycle does, is followed better by the smoothed repeat); and the mean of the last PROFILE_SEASONS
+    seasons at the same phase (a typical-day profile, less noisy than one day)."""
+    candidates = [(1,)]
+    if 1 < season < length - horizon:
+        candidates.append((season,))
+        if season >= 3 and season + 1 < length - horizon:
+            candidates.append((season - 1, season, season + 1))
+        if season >= horizon and PROFILE_SEASONS * season < (length - horizon) // 2:
+            candidates.append(tuple(season * k for k in range(1, PROFILE_SEASONS + 1)))
+    return candidates
+
+
+def fit_scale(values: np.ndarray, horizon: int, season: int = 1, vol_window: int = 0) -> Scale:
+    """Scaling from a series' training part: the base forecast is the candidate (base_candidates) with the
+    smallest mean absolute ``horizon``-step error there; ``delta_scale`` is the spread of that error and
+    ``base_bias`` its median per step over the second half (recent drift, as the naive baselines use);
+    ``vol_ref`` the mean absolute change over the base season there, for intervals scaled over ``vol_window``."""
     if len(values) <= horizon + 1:
         return Scale(float(np.mean(values)), max(float(np.std(values)), MIN_SCALE), 1.0, 1)
-    candidates = [1] + ([season] if 1 < season < len(values) - horizon else [])
-    # Only origins a whole season in count for a seasonal base (before that it falls back to naive).
-    errors = {m: offsets(values, Scale(0.0, 1.0, 1.0, m), horizon)[max(m - 1, 0):] for m in candidates}
-    best = min(candidates, key=lambda m: float(np.mean(np.abs(errors[m]))))
-    return Scale(float(np.mean(values)), max(float(np.std(values)), MIN_SCALE),
-                 max(float(np.std(errors[best])), MIN_SCALE), best)
+    candidates = base_candidates(season, len(values), horizon)
+    # Only origins a whole (longest) period in count (before that the base falls back to naive).
+    first = max(max(lags) for lags in candidates) - 1
+    errors = {lags: offsets(values, Scale(0.0, 1.0, 1.0, max(season, 1), base_lags=lags), horizon)[first:]
+              for lags in candidates}
+    best = min(candidates, key=lambda lags: float(np.mean(np.abs(errors[lags]))))
+    delta_scale = max(float(np.std(errors[best])), MIN_SCALE)
+    recent = errors[best][len(errors[best]) // 2:]
+    base_season = 1 if best == (1,) else season
+    changes = seasonal_changes(values, base_season)
+    return Scale(float(np.mean(values)), max(float(np.std(values)), MIN_SCALE), delta_scale,
+                 base_season, base_lags=best,
+                 base_bias=tuple(np.median(recent, axis=0) / delta_scale),
+                 floor=0.0 if np.min(values) >= 0 else None, vol_window=vol_window,
+                 vol_ref=float(np.nanmean(changes)) if np.isfinite(changes).any() else 0.0)
 
 
 def calendar_features(times: np.ndarray) -> np.ndarray:
@@ -252,7 +355,7 @@ def features(values: np.ndarray, times: np.ndarray, scale: Scale) -> np.ndarray:
     return np.concatenate([columns.astype(np.float32), calendar_features(times)], axis=1)
 
 
-def base_forecast(values: np.ndarray, at: np.ndarray, horizon: int, season: int) -> np.ndarray:
+def seasonal_naive_forecast(values: np.ndarray, at: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """(len(at), horizon) seasonal-naive forecasts from each origin: the value whole seasons before each
     step, or the origin's own value where the history is shorter than a season."""
     steps = np.arange(1, horizon + 1)
@@ -261,11 +364,16 @@ def base_forecast(values: np.ndarray, at: np.ndarray, horizon: int, season: int)
     return np.where(index >= 0, values[np.maximum(index, 0)], values[np.asarray(at)][:, None])
 
 
+def base_forecast(values: np.ndarray, at: np.ndarray, horizon: int, lags: tuple[int, ...]) -> np.ndarray:
+    """(len(at), horizon) base forecasts: the mean of the seasonal-naive forecasts with the periods ``lags``."""
+    return np.mean([seasonal_naive_forecast(values, at, horizon, lag) for lag in lags], axis=0)
+
+
 def offsets(values: np.ndarray, scale: Scale, horizon: int) -> np.ndarray:
-    """(n - horizon, horizon) targets: value[t + h] minus its seasonal-naive forecast from t, in delta_scale units."""
+    """(n - horizon, horizon) targets: value[t + h] minus its base forecast from t, in delta_scale units."""
     at = np.arange(len(values) - horizon)
     index = at[:, None] + np.arange(1, horizon + 1)[None, :]
-    base = base_forecast(values, at, horizon, scale.base_season)
+    base = base_forecast(values, at, horizon, scale.base_lags)
     return ((values[index] - base) / scale.delta_scale).astype(np.float32)
 
 
@@ -283,12 +391,20 @@ def validation_start(length: int, horizon: int) -> int:
 
 
 def validation_origins(length: int, horizon: int, context: int, count: int) -> np.ndarray:
-    """Origins whose whole horizon lies in the validation part."""
+    """Origins in the validation part (after a whole context), up to ``count`` evenly spaced; their horizons
+    may run past its end, where ``validation_actual`` masks them, so a short series still gets many."""
     first = max(validation_start(length, horizon) - 1, context - 1)
-    last = test_start(length, horizon) - horizon - 1
+    last = test_start(length, horizon) - 2
     if last < first:
         return np.zeros(0, int)
     return np.unique(np.linspace(first, last, min(count, last - first + 1)).round().astype(int))
+
+
+def validation_actual(values: np.ndarray, at: np.ndarray, horizon: int) -> np.ndarray:
+    """(len(at), horizon) what followed each validation origin, NaN from the held-out part on (never read)."""
+    end = test_start(len(values), horizon)
+    index = np.asarray(at)[:, None] + np.arange(1, horizon + 1)[None, :]
+    return np.where(index < end, values[np.minimum(index, end - 1)], np.nan)
 
 
 def origins(length: int, horizon: int, context: int, count: int) -> np.ndarray:

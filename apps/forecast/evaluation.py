@@ -35,17 +35,28 @@ def scale_for(series: Series, config: dict[str, Any], fit_end: int | None = None
     series' values before ``fit_end`` (default: its training part) with the median interval pad."""
     saved = config.get("series", {}).get(series.name)
     if saved and saved.get("source") == series.source:
-        return Scale(saved["mean"], saved["value_scale"], saved["delta_scale"], saved["base_season"],
-                     saved["interval_pad"])
+        return Scale.from_dict(saved)
     horizon = int(config["horizon"])
     end = data.test_start(len(series), horizon) if fit_end is None else fit_end
-    return with_default_pad(data.fit_scale(series.values[:end], horizon, series.season), config)
+    return with_default_pad(data.fit_scale(series.values[:end], horizon, series.season,
+                                           vol_window=vol_window(config)), config)
+
+
+def vol_window(config: dict[str, Any]) -> int:
+    """The local-volatility window the model's series were calibrated with (0: a model saved without it)."""
+    saved = [entry.get("vol_window", 0) for entry in config.get("series", {}).values()]
+    return int(max(saved, default=0))
 
 
 def with_default_pad(scale: Scale, config: dict[str, Any]) -> Scale:
-    """A series the model was not calibrated on gets the median pad of the series it was."""
-    pads = [saved.get("interval_pad", 0.0) for saved in config.get("series", {}).values()]
-    return replace(scale, interval_pad=float(np.median(pads)) if pads else 0.0)
+    """A series the model was not calibrated on gets the median blend of the series it was and, per horizon
+    step, their median pad."""
+    horizon = int(config["horizon"])
+    saved = [Scale.from_dict(entry) for entry in config.get("series", {}).values() if "mean" in entry]
+    if not saved:
+        return replace(scale, interval_pad=(0.0,))
+    return replace(scale, blend=float(np.median([s.blend for s in saved])),
+                   interval_pad=tuple(np.median([s.pads(horizon) for s in saved], axis=0)))
 
 
 def model_forecasts(forecaster: Forecaster, series: Series, scale: Scale, context: int,

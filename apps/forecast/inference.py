@@ -61,31 +61,52 @@ class Update:
 
 
 class StreamingInputs:
-    """The model's inputs and base forecast one value at a time, in O(1) time and O(base season) memory:
-    the same numbers as ``data.features`` and ``data.base_forecast`` over the whole series (tested)."""
+    """The model's inputs, base forecast and volatility one value at a time, in O(1) time and O(longest base lag
+    + vol_window) memory:
+    the same numbers as ``data.features``, ``data.base_forecast`` and ``Scale.volatility_ratio`` over the whole
+    series (tested). The local volatility is a running sum over the last ``vol_window`` seasonal changes."""
 
     def __init__(self, scale: Scale, horizon: int) -> None:
         self.scale = scale
         self.horizon = horizon
-        self.recent: deque[float] = deque(maxlen=max(scale.base_season, 1))
+        self.recent: deque[float] = deque(maxlen=scale.memory)
+        self.changes: deque[float] = deque(maxlen=max(scale.vol_window, 1))
+        self.change_sum = 0.0
 
     def push(self, time: np.datetime64, value: float) -> np.ndarray:
         """(FEATURES,) inputs for ``value``; it then joins the recent values."""
         s, m = self.scale, self.scale.base_season
         previous = self.recent[-1] if self.recent else value
-        seasonal = (value - self.recent[-m]) / s.delta_scale if len(self.recent) == m else 0.0
+        seasonal = (value - self.recent[-m]) / s.delta_scale if len(self.recent) >= m else 0.0
+        if len(self.recent) >= m:
+            self._add_change(abs(value - self.recent[-m]))
         columns = np.clip([(value - s.mean) / s.value_scale, (value - previous) / s.delta_scale, seasonal],
                           -data.INPUT_CLIP, data.INPUT_CLIP)
         self.recent.append(value)
         return np.concatenate([np.asarray(columns, np.float32),
                                data.calendar_features(np.array([time], dtype="datetime64[s]"))[0]])
 
+    def _add_change(self, change: float) -> None:
+        if len(self.changes) == self.changes.maxlen:
+            self.change_sum -= self.changes[0]
+        self.changes.append(change)
+        self.change_sum += change
+
+    def ratio(self) -> np.ndarray:
+        """(1,) the local volatility ratio after the last pushed value (Scale.volatility_ratio)."""
+        s = self.scale
+        if s.vol_window <= 0 or s.vol_ref <= 0 or not self.changes:    # not scaled, or before a whole season
+            return np.ones(1)
+        return np.array([max(self.change_sum / len(self.changes) / s.vol_ref, data.MIN_RATIO)])
+
     def base(self) -> np.ndarray:
-        """(horizon,) seasonal-naive (or naive) forecast after the last pushed value."""
-        m = self.scale.base_season
+        """(horizon,) base forecast after the last pushed value: the mean of seasonal naive over the base lags."""
         steps = np.arange(1, self.horizon + 1)
-        back = m * np.ceil(steps / m).astype(int) - steps        # how far before the last value each step repeats
-        return np.array([self.recent[-1 - b] if b < len(self.recent) else self.recent[-1] for b in back])
+        forecasts = []
+        for m in self.scale.base_lags:
+            back = m * np.ceil(steps / m).astype(int) - steps    # how far before the last value each step repeats
+            forecasts.append([self.recent[-1 - b] if b < len(self.recent) else self.recent[-1] for b in back])
+        return np.mean(forecasts, axis=0)
 
 
 def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int, horizon: int) -> Iterator[Update]:
@@ -96,7 +117,7 @@ def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int, hori
     previous = None
     for index, (time, value) in enumerate(zip(series.times, series.values)):
         output = stepper.step(inputs.push(time, float(value))[None, None])
-        current = quantiles_from(np.asarray(output).reshape(1, -1), inputs.base()[None], scale)[0]
+        current = quantiles_from(np.asarray(output).reshape(1, -1), inputs.base()[None], scale, inputs.ratio())[0]
         expected = previous[0] if previous is not None and index >= warmup else None
         yield Update(index, time, float(value), expected, current)
         previous = current

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from apps.forecast.data import FEATURES, Scale, base_forecast
-from apps.forecast.metrics import HIGH, LOW, QUANTILES
+from apps.forecast.metrics import HIGH, LOW, MEDIAN, QUANTILES
 from suite.app.models import ModelRef
 
 TOPOLOGY = "many_to_many"
@@ -29,20 +29,32 @@ def build_kwargs(cell: str, units: int, layers: int, horizon: int) -> dict[str, 
 
 def to_quantiles(outputs: np.ndarray, values: np.ndarray, at: np.ndarray, scale: Scale) -> np.ndarray:
     """(N, horizon, 3) forecasts in the series' units from the (N, horizon * 3) scaled offsets after each
-    origin in ``at`` (indices into ``values``): the seasonal-naive base plus the offsets, sorted so the
-    quantiles never cross."""
+    origin in ``at`` (indices into ``values``): the base forecast plus the offsets, sorted so the
+    quantiles never cross; the interval scaled by the local volatility before each origin."""
     horizon = np.asarray(outputs).shape[-1] // len(QUANTILES)
-    return quantiles_from(outputs, base_forecast(values, np.asarray(at), horizon, scale.base_season), scale)
+    at = np.asarray(at)
+    return quantiles_from(outputs, base_forecast(values, at, horizon, scale.base_lags), scale,
+                          scale.volatility_ratio(values, at))
 
 
-def quantiles_from(outputs: np.ndarray, base: np.ndarray, scale: Scale) -> np.ndarray:
-    """(N, horizon, 3) from the outputs and the (N, horizon) base forecasts: base + delta_scale x offsets,
-    the 80% interval widened by the series' pad, sorted."""
+def quantiles_from(outputs: np.ndarray, base: np.ndarray, scale: Scale,
+                   ratio: np.ndarray | None = None) -> np.ndarray:
+    """(N, horizon, 3) from the outputs and the (N, horizon) base forecasts: base + delta_scale x (bias +
+    blend x (offsets - bias)), the 80% interval widened by the series' per-step pads, its distances from the
+    median multiplied by the (N,) local volatility ``ratio`` (Scale.volatility_ratio; None: 1), sorted, at
+    least the floor."""
     offsets = np.sort(np.asarray(outputs, float).reshape(len(outputs), -1, len(QUANTILES)), axis=-1)
-    offsets[..., LOW] -= scale.interval_pad
-    offsets[..., HIGH] += scale.interval_pad
-    offsets = np.sort(offsets, axis=-1)
-    return np.asarray(base, float)[:, :, None] + scale.delta_scale * offsets
+    horizon = offsets.shape[1]
+    bias = scale.bias(horizon)[:, None]
+    offsets = bias + scale.blend * (offsets - bias)
+    pads = scale.pads(horizon)
+    offsets[..., LOW] -= pads
+    offsets[..., HIGH] += pads
+    if ratio is not None:
+        median = offsets[..., MEDIAN:MEDIAN + 1]
+        offsets = median + np.asarray(ratio, float).reshape(-1, 1, 1) * (offsets - median)
+    quantiles = np.asarray(base, float)[:, :, None] + scale.delta_scale * np.sort(offsets, axis=-1)
+    return quantiles if scale.floor is None else np.maximum(quantiles, scale.floor)
 
 
 class Forecaster(Protocol):

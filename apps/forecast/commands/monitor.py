@@ -23,7 +23,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
              arguments=_arguments)
 def monitor(args: argparse.Namespace) -> int:
     from apps.forecast import data
-    from apps.forecast.evaluation import with_default_pad
+    from apps.forecast.evaluation import vol_window, with_default_pad
     from apps.forecast.inference import monitor_stream
     from apps.forecast.options import csv_and_step_model
     from suite.errors import UserError
@@ -35,7 +35,7 @@ def monitor(args: argparse.Namespace) -> int:
                         f"{min(len(series) for series in all_series)} rows")
     for series in all_series:
         scale = with_default_pad(data.fit_scale(series.values[:warmup], min(int(ref.config["horizon"]), warmup - 1),
-                                                series.season), ref.config)
+                                                series.season, vol_window(ref.config)), ref.config)
         flagged = 0
         for update in monitor_stream(stepper, series, scale, warmup, int(ref.config["horizon"])):
             flagged += bool(update.outside)
