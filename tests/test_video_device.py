@@ -139,7 +139,8 @@ def test_light_copies_of_library_constants_agree():
     from apps.video.commands import evaluate, info, prepare_data, stream
 
     assert prepare_data.DEFAULT_CLIPS_PER_CLASS == data.DEFAULT_CLIPS_PER_CLASS
-    assert prepare_data.RENDERER_CHOICES == tuple(sorted(render.RENDERERS))
+    assert prepare_data.RENDERER_CHOICES == tuple(sorted(data.RENDERER_IDS)) == evaluate.RENDERER_CHOICES
+    assert set(render.RENDERERS) | {"independent"} == set(data.RENDERER_IDS)
     assert stream.DEFAULT_STEP_FPS == model.DEFAULT_STEP_FPS
     assert info.DEFAULT_NUM_FRAMES == decode.DEFAULT_NUM_FRAMES
     assert evaluate.SPLITS == ucf101.SPLITS

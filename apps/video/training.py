@@ -58,7 +58,7 @@ def train_both(run: TrainRun, arrays: dict[str, tuple[np.ndarray, np.ndarray]],
     config: VideoConfig = run.config
     augment = class_names if config.augment and set(class_names) == set(CLASSES) else None
     train_ds = data.training_dataset(*arrays["train"], config.batch_size, shuffle=True, seed=config.seed,
-                                     augment_classes=augment)
+                                     augment_classes=augment, appearance=config.augment_appearance)
     val_ds = data.training_dataset(*arrays["validation"], config.batch_size, shuffle=False)
     pretrained = pretrain(run) if config.orientation_clips else {}
     trained = {}
