@@ -1,7 +1,7 @@
 """The video app's data: render a UCF101-style folder of motion clips, and read one into arrays per split.
 
-``prepare-data`` (``render_folder``) writes ``DIR/<class>/<class>_NNNNN.{mp4,avi}`` (even indices mp4/mp4v,
-odd avi/MJPG), ``splits.csv`` (path,split; stratified per class) and ``dataset.json`` (how it was made);
+``prepare-data`` (``render_folder``) writes ``DIR/<class>/<class>_NNNNN.{mp4,avi}`` (even indices .mp4 with
+mp4v or libx264 in turn, odd .avi with MJPG; qualities drawn per clip), ``splits.csv`` (path,split; stratified per class) and ``dataset.json`` (how it was made);
 the folder is built under a temporary name and renamed at the end, so it is complete or absent.
 Without ``--data``, ``train`` renders such a folder into the cache (``suite.app.cache_dir("video")``),
 keyed by renderer, clips per class and seed; decoded clips are memoised there too.
@@ -32,8 +32,8 @@ CONTAINERS = (".mp4", ".avi")  # alternated by clip index, so both containers ar
 CODEC_CYCLE = ("mp4v", "MJPG", "libx264", "MJPG")
 CODEC_QUALITY = {"mp4v": None, "MJPG": (30, 95), "libx264": (18, 36)}
 RENDERER_IDS = {"main": 0, "alt": 1, "independent": 2}  # part of each clip's seed: renderers never share a scene
-# Bumped whenever the main renderer changes, so a cached folder of an older renderer is not reused.
-RENDER_VERSION = 2
+# Bumped whenever a renderer changes, so a cached folder of an older version is not reused.
+RENDER_VERSIONS = {"main": 2, "alt": 2, "independent": 1}
 DEFAULT_CLIPS_PER_CLASS = 100
 
 
@@ -104,7 +104,7 @@ def render_folder(out: str | os.PathLike, clips_per_class: int = DEFAULT_CLIPS_P
         write_splits(temporary / SPLITS_FILE, rows)
         metadata = {"renderer": renderer, "seed": seed, "clips_per_class": clips_per_class,
                     "classes": list(CLASSES), "meanings": CLASS_MEANINGS, "containers": list(CONTAINERS),
-                    "codecs": list(CODEC_CYCLE), "render_version": RENDER_VERSION}
+                    "codecs": list(CODEC_CYCLE), "render_version": RENDER_VERSIONS[renderer]}
         (temporary / DATASET_MANIFEST).write_text(json.dumps(metadata, indent=2) + "\n")
     seconds = time.perf_counter() - started
     return {"out": str(target), "renderer": renderer, "clips": len(jobs), "classes": len(CLASSES),
@@ -121,7 +121,7 @@ def write_splits(path: Path, rows: list[dict[str, str]]) -> None:
 
 def generated_folder(clips_per_class: int, seed: int, renderer: str = "main", show_progress: bool = True) -> Path:
     """A rendered folder in the cache, rendered on first use (deterministic for a seed)."""
-    folder = cache_dir(APP, f"generated-{renderer}-v{RENDER_VERSION}-n{clips_per_class}-s{seed}")
+    folder = cache_dir(APP, f"generated-{renderer}-v{RENDER_VERSIONS[renderer]}-n{clips_per_class}-s{seed}")
     if not (folder / DATASET_MANIFEST).is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         render_folder(folder, clips_per_class, seed, renderer, overwrite=True, show_progress=show_progress)

@@ -1,6 +1,12 @@
-"""Render clips of the motion classes: the main renderer (OpenCV drawing) and an alternative one
-(PIL drawing, other shapes, textures and an eased motion) with the same class meanings, used to
-check that a model generalises beyond one renderer.
+"""Render clips of the motion classes: the main renderer (OpenCV drawing), which makes the training data,
+and an alternative one (PIL drawing, other shapes, textures and an eased motion) with the same class
+meanings. The independent renderer that checks generalisation is apps/video/independent.py (no shared code).
+
+The main renderer varies what a model must not rely on: named shapes and random polygons; solid,
+striped, two-tone, gradient and outline-only fills (painted in the object's frame, so they turn with
+it); six background kinds; sizes, speeds, speed profiles (scene.random_progress) and small nuisance
+motions (scene.nuisance_motion); distractors, some still; a brightness ramp, Gaussian blur and noise.
+Frame size, rate and length come from scene.sample_timing; codecs and their quality from data.clip_codec.
 
 ``render_clip(label, seed)`` is deterministic for a seed. Frames are uint8 RGB ``[T, H, W, 3]``.
 """
