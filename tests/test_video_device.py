@@ -44,7 +44,7 @@ def test_predict_without_tensorflow(clips, without_tensorflow, tmp_path, backend
     found = records(result.stdout)
     assert [record["file"] for record in found] == files
     correct = sum(record["label"] == label for record, label in zip(found, CLASSES))
-    assert correct >= 7  # the shipped model: 0.958 held out; 8 of 8 measured on these clips
+    assert correct >= 7  # the shipped model: 0.896 on its test split; 8 of 8 measured on these clips
     for record in found:
         assert [entry["label"] for entry in record["top3"]][0] == record["label"]
         assert sum(entry["score"] for entry in record["top3"]) <= 1.0001
