@@ -1,7 +1,8 @@
 """The video app's data: render a UCF101-style folder of motion clips, and read one into arrays per split.
 
 ``prepare-data`` (``render_folder``) writes ``DIR/<class>/<class>_NNNNN.{mp4,avi}`` (even indices .mp4 with
-mp4v or libx264 in turn, odd .avi with MJPG; qualities drawn per clip), ``splits.csv`` (path,split; stratified per class) and ``dataset.json`` (how it was made);
+mp4v or libx264 in turn, odd .avi with MJPG; qualities drawn per clip), ``splits.csv`` (path,split;
+stratified per class) and ``dataset.json`` (how it was made);
 the folder is built under a temporary name and renamed at the end, so it is complete or absent.
 Without ``--data``, ``train`` renders such a folder into the cache (``suite.app.cache_dir("video")``),
 keyed by renderer, clips per class and seed; decoded clips are memoised there too.
@@ -219,7 +220,8 @@ def augment_appearance(seed: int):
         box = tf.stack([top, left, top + scale, left + scale])[None]
         clip = tf.image.crop_and_resize(clip, tf.tile(box, [tf.shape(clip)[0], 1]), tf.range(tf.shape(clip)[0]),
                                         (height, width))
-        clip = tf.gather(clip, orders[tf.random.uniform([], 0, len(CHANNEL_ORDERS), tf.int32, seed=seed + 103)], axis=-1)
+        order = tf.random.uniform([], 0, len(CHANNEL_ORDERS), tf.int32, seed=seed + 103)
+        clip = tf.gather(clip, orders[order], axis=-1)
         grey = tf.reduce_mean(clip, axis=-1, keepdims=True)
         clip = grey + (clip - grey) * uniform(*SATURATION, 4)
         mean = tf.reduce_mean(clip)

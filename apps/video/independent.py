@@ -64,12 +64,15 @@ def _triangle(p, q, a, b, c):
 
 OBJECTS: dict[str, Inside] = {
     "mallet": lambda p, q: _box(p, q, -0.95, 0.45, -0.13, 0.13) | _box(p, q, 0.35, 0.8, -0.5, 0.5),
-    "flag": lambda p, q: _box(p, q, -0.75, -0.6, -0.95, 0.95) | _triangle(p, q, (-0.6, 0.95), (-0.6, 0.15), (0.85, 0.55)),
+    "flag": lambda p, q: (_box(p, q, -0.75, -0.6, -0.95, 0.95)
+                          | _triangle(p, q, (-0.6, 0.95), (-0.6, 0.15), (0.85, 0.55))),
     "comma": lambda p, q: _disc(p, q, 0.0, 0.35, 0.55) | _capsule(p, q, 0.3, -0.05, -0.35, -0.9, 0.16),
-    "key": lambda p, q: ((_disc(p, q, -0.55, 0.0, 0.4) & ~_disc(p, q, -0.55, 0.0, 0.17)) | _box(p, q, -0.2, 0.95, -0.08, 0.08)
-                         | _box(p, q, 0.55, 0.68, -0.4, 0.0) | _box(p, q, 0.8, 0.95, -0.3, 0.0)),
+    "key": lambda p, q: ((_disc(p, q, -0.55, 0.0, 0.4) & ~_disc(p, q, -0.55, 0.0, 0.17))
+                         | _box(p, q, -0.2, 0.95, -0.08, 0.08) | _box(p, q, 0.55, 0.68, -0.4, 0.0)
+                         | _box(p, q, 0.8, 0.95, -0.3, 0.0)),
     "sock": lambda p, q: _capsule(p, q, -0.3, 0.85, -0.3, -0.45, 0.28) | _capsule(p, q, -0.3, -0.6, 0.6, -0.6, 0.28),
-    "bean": lambda p, q: _disc(p, q, -0.4, -0.1, 0.55) | _disc(p, q, 0.45, 0.2, 0.42) | _capsule(p, q, -0.4, -0.1, 0.45, 0.2, 0.3),
+    "bean": lambda p, q: (_disc(p, q, -0.4, -0.1, 0.55) | _disc(p, q, 0.45, 0.2, 0.42)
+                          | _capsule(p, q, -0.4, -0.1, 0.45, 0.2, 0.3)),
     "sail": lambda p, q: _triangle(p, q, (-0.7, -0.6), (0.9, -0.6), (-0.3, 0.95)) & ~_disc(p, q, 0.35, 0.3, 0.45),
 }
 PATTERNS = ("flat", "spot", "rings", "checks", "shaded")
@@ -105,7 +108,8 @@ def _backdrop(kind: str, width: int, height: int, colours: list[np.ndarray], rng
         field = np.zeros((height, width))
         for _ in range(6):
             angle, wavelength = rng.uniform(0, np.pi), rng.uniform(0.1, 0.6) * min(width, height)
-            field += np.cos((x * np.cos(angle) + y * np.sin(angle)) * 2 * np.pi / wavelength + rng.uniform(0, 2 * np.pi))
+            along = x * np.cos(angle) + y * np.sin(angle)
+            field += np.cos(along * 2 * np.pi / wavelength + rng.uniform(0, 2 * np.pi))
         weight = (field - field.min()) / (np.ptp(field) + 1e-9)
     elif kind == "bricks":
         brick_h = rng.uniform(0.08, 0.2) * height
@@ -192,8 +196,11 @@ def _at(values: np.ndarray, time: float) -> float:
     return float(np.interp(time, np.arange(len(values)), values))
 
 
+Window = tuple[slice, slice]  # (rows, columns)
+
+
 def _coverage(inside: Inside, pose: Pose, time: float, shape: tuple[int, int], offset: tuple[float, float],
-              window: tuple[slice, slice] | None = None) -> tuple[np.ndarray, tuple[slice, slice], np.ndarray, np.ndarray]:
+              window: Window | None = None) -> tuple[np.ndarray, Window, np.ndarray, np.ndarray]:
     """The object's anti-aliased coverage in [0, 1] over its bounding window (or the given one) at frame
     ``time``, the window (rows, columns) and local (p, q) at the window's pixel centres."""
     height, width = shape

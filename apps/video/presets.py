@@ -24,8 +24,8 @@ class VideoConfig(AppTrainFields):
     conv_filters: tuple[int, ...] = (16, 32, 64, 64, 64)
     batch_norm: bool = True  # per-frame batch norm in each conv block: keeps a wider CNN training
     cell: str = "gru"
-    # GRU(128) with the 1,200-clip pretext task: 0.958 held out for seeds 0 and 1, against 0.917 and
-    # 0.925 with GRU(64) (docs/apps/video.md).
+    # On the previous renderer, GRU(128) with the 1,200-clip pretext task: 0.958 held out for seeds 0 and 1,
+    # against 0.917 and 0.925 with GRU(64) (docs/apps/video.md).
     units: int = 128
     # Data rendered into the cache when train gets no --data (make-data's clips per class and seed).
     clips_per_class: int = 240  # 150 before the wider renderer; more variation needs more clips
