@@ -19,7 +19,7 @@ chance within a pair, while a GRU over the frames learns the direction. This not
    on whole clips (`predict`) and frame by frame (`stream`).
 
 Set `RNN_SUITE_SMALL=1` for the quick run this notebook was saved with (seconds of training: the tiny model
-is near chance; the shipped model, trained with the `small` preset, reaches 0.958 on held-out clips)."""),
+is near chance; the shipped model, trained with the `small` preset, reaches 0.896 on its test split and 0.905 on clips of an independent renderer)."""),
     ("markdown", "## Setup"),
     ("code", """import json, os, tempfile
 from pathlib import Path
@@ -88,7 +88,7 @@ that frame and one GRU step, and the running label is printed after every model 
     ("markdown", """## What to try next
 
 - `python -m apps.video train` trains the shipped `small` preset (orientation pretext task, GRU(128); about
-  18 minutes on 2 CPU cores) into `runs/video/small/`.
+  40 minutes on 2 shared CPU cores) into `runs/video/small/`.
 - `--set units=64 --set epochs=30` changes one preset field at a time; `--data` takes your own UCF101-style
   folder.
 - `python -m apps.video stream clip.mp4 --backend onnx --json` prints one JSON line per model step."""),

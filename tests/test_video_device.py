@@ -44,7 +44,7 @@ def test_predict_without_tensorflow(clips, without_tensorflow, tmp_path, backend
     found = records(result.stdout)
     assert [record["file"] for record in found] == files
     correct = sum(record["label"] == label for record, label in zip(found, CLASSES))
-    assert correct >= 7  # the shipped model: 0.958 held out; 8 of 8 measured on these clips
+    assert correct >= 7  # the shipped model: 0.896 on its test split; 8 of 8 measured on these clips
     for record in found:
         assert [entry["label"] for entry in record["top3"]][0] == record["label"]
         assert sum(entry["score"] for entry in record["top3"]) <= 1.0001
@@ -139,7 +139,8 @@ def test_light_copies_of_library_constants_agree():
     from apps.video.commands import evaluate, info, prepare_data, stream
 
     assert prepare_data.DEFAULT_CLIPS_PER_CLASS == data.DEFAULT_CLIPS_PER_CLASS
-    assert prepare_data.RENDERER_CHOICES == tuple(sorted(render.RENDERERS))
+    assert prepare_data.RENDERER_CHOICES == tuple(sorted(data.RENDERER_IDS)) == evaluate.RENDERER_CHOICES
+    assert set(render.RENDERERS) | {"independent"} == set(data.RENDERER_IDS)
     assert stream.DEFAULT_STEP_FPS == model.DEFAULT_STEP_FPS
     assert info.DEFAULT_NUM_FRAMES == decode.DEFAULT_NUM_FRAMES
     assert evaluate.SPLITS == ucf101.SPLITS

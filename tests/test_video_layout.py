@@ -33,7 +33,7 @@ def test_folder_layout(generated):
     assert metadata["classes"] == list(CLASSES) and metadata["clips_per_class"] == CLIPS_PER_CLASS
     for file in (generated / "zoom_in").iterdir():
         info = video_info(file)
-        assert 12 <= info["frames"] <= 64 and info["width"] % 2 == 0 and info["height"] % 2 == 0
+        assert 12 <= info["frames"] <= 72 and info["width"] % 2 == 0 and info["height"] % 2 == 0
 
 
 def test_splits_file_and_scan(generated):

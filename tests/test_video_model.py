@@ -141,7 +141,7 @@ def test_shipped_model_is_the_small_preset_in_the_framework_layout():
     assert (config["app"], config["task"], config["preset"]) == ("video", "classification", "small")
     assert config["settings"] == json.loads(json.dumps(to_dict(small)))  # the preset reproduces the model
     assert config["model"] == model_kwargs(small) and config["baseline_model"] == model_kwargs(small, "average")
-    assert config["command"] == "python -m apps.video train --out saved_models/video"
+    assert config["command"] == "python -m apps.video train --config small --out saved_models/video"
     exports = json.loads((shipped / "metrics.json").read_text())["exports"]
     assert sorted(exports) == ["model_int8.onnx", "model_int8.tflite", "step_int8.onnx", "step_int8.tflite"]
     for name, entry in exports.items():

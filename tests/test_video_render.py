@@ -1,8 +1,11 @@
-"""Label semantics of both clip renderers, checked on the ground-truth trajectory AND on the pixels.
+"""Label semantics of both training renderers, checked on the ground-truth trajectory AND on the pixels.
 
-The main object's pixels are found by its known fill colour (every background and distractor colour
-is kept far from it). Image rows grow downwards, so "up" is a decreasing centroid row, and a
-rotation counter-clockwise AS SEEN ON SCREEN is measured with that flip written out below.
+The main object's pixels are the renderer's own mask, checked against the frame: the object stands out
+from the ring of pixels just around it (its fill, textured or not, is kept far from the background's
+colours). The alt renderer's object is also found by its fill colour. Image rows grow downwards, so
+"up" is a decreasing centroid row, and a rotation counter-clockwise AS SEEN ON SCREEN is measured with
+that flip written out below. The main renderer adds small nuisance motions (drift, turn, size change)
+well below each class's own motion, and may hold the object still at the ends of a clip.
 """
 import cv2
 import numpy as np
@@ -13,10 +16,12 @@ from apps.video.classes import CLASSES, DIRECTION_PAIRS, partner
 from apps.video.render import RENDERERS, render_clip
 
 SEEDS = (11, 12)  # 12 seeds per class and renderer also pass; two keep the file fast
+# Main-renderer seeds whose object has a solid fill, so its pixels are found by colour too (every class).
+SOLID_SEEDS = {"main": (32,), "alt": ()}
 COLOUR_TOLERANCE = 60.0  # RGB distance; the object is >= 110 away from every other colour, noise sigma <= 7
 CENTROID_TOLERANCE_PX = 2.0
 # Share of the renderer's object mask that has the fill colour; the alt renderer draws a dark outline.
-MIN_FILL_COVERAGE = {"main": 0.95, "alt": 0.35}
+MIN_FILL_COVERAGE = {"main": 0.9, "alt": 0.35}  # main: blurred edges lose the fill colour
 
 
 def object_mask(frame: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
@@ -95,53 +100,54 @@ def test_clips_vary_in_size_length_and_rate():
 @pytest.mark.parametrize("renderer", sorted(RENDERERS))
 @pytest.mark.parametrize("label", CLASSES)
 def test_ground_truth_and_pixels_agree_with_the_label(renderer, label):
-    for seed in SEEDS:
+    for seed in SEEDS + SOLID_SEEDS[renderer]:
         clip = render_clip(label, seed, renderer=renderer, with_masks=True)
         motion = clip.motion
-        masks = [object_mask(frame, clip.main_colour) for frame in clip.frames]
+        masks = list(clip.masks)
+        if clip.fill == "solid":  # one fill colour: the pixels of that colour are where the mask says
+            found = [object_mask(frame, clip.main_colour) for frame in clip.frames]
+            near_truth = [cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 for mask in masks]
+            assert min(np.logical_and(a, b).sum() / a.sum() for a, b in zip(found, near_truth)) > 0.98
+            covered = [np.logical_and(a, b).sum() / b.sum() for a, b in zip(found, masks)]
+            assert min(covered) > MIN_FILL_COVERAGE[renderer], (label, seed)
+            masks = found
         centres = np.array([centroid(mask) for mask in masks])
         areas = np.array([mask.sum() for mask in masks], float)
         truth = np.stack([motion.center_x, motion.center_y], 1)
-        # The pixels are where the ground truth says, and the renderer's own mask covers them.
-        assert np.abs(centres - truth).max() < CENTROID_TOLERANCE_PX, (label, seed)
-        near_truth = [cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 for mask in clip.masks]
-        within_a_pixel = [np.logical_and(a, b).sum() / a.sum() for a, b in zip(masks, near_truth)]
-        assert min(within_a_pixel) > 0.98, (label, seed)
-        inside = [np.logical_and(a, b).sum() for a, b in zip(masks, clip.masks)]
-        covered = np.divide(inside, [mask.sum() for mask in clip.masks])
-        assert min(covered) > MIN_FILL_COVERAGE[renderer], (label, seed)
+        assert np.abs(centres - truth).max() < CENTROID_TOLERANCE_PX + 0.1 * motion.radius.max(), (label, seed)
         # The whole object stays inside the frame.
         height, width = clip.frames.shape[1:3]
         assert np.all(motion.center_x - motion.radius >= -0.5) and np.all(motion.center_x + motion.radius <= width + 0.5)
         assert np.all(motion.center_y - motion.radius >= -0.5) and np.all(motion.center_y + motion.radius <= height + 0.5)
-        check_label(label, motion, centres, areas, masks)
+        check_label(label, motion, centres, areas, masks, min(width, height))
 
 
-def check_label(label, motion, centres, areas, masks):
+def monotone(values: np.ndarray, increasing: bool) -> bool:
+    """Never against the direction (steps of zero are the held ends of a clip)."""
+    steps = np.diff(values)
+    return bool(np.all(steps >= -1e-9) if increasing else np.all(steps <= 1e-9)) and np.ptp(values) > 0
+
+
+def check_label(label, motion, centres, areas, masks, side):
     moved_x, moved_y = centres[-1] - centres[0]
-    still = {"x": np.ptp(motion.center_x) == 0, "y": np.ptp(motion.center_y) == 0,
-             "size": np.ptp(motion.radius) == 0, "angle": np.ptp(motion.angle) == 0}
-    if label == "move_left":
-        assert np.all(np.diff(motion.center_x) < 0) and still["y"] and still["size"] and still["angle"]
-        assert moved_x < -10 and abs(moved_y) < 2
-    elif label == "move_right":
-        assert np.all(np.diff(motion.center_x) > 0) and still["y"] and still["size"] and still["angle"]
-        assert moved_x > 10 and abs(moved_y) < 2
-    elif label == "move_up":  # rows decrease going up the screen
-        assert np.all(np.diff(motion.center_y) < 0) and still["x"] and still["size"] and still["angle"]
-        assert moved_y < -10 and abs(moved_x) < 2
-    elif label == "move_down":
-        assert np.all(np.diff(motion.center_y) > 0) and still["x"] and still["size"] and still["angle"]
-        assert moved_y > 10 and abs(moved_x) < 2
+    drift = scene.NUISANCE_SHIFT * side + 2.0  # the most a rotation or zoom may wander, plus pixel error
+    if label in ("move_left", "move_right"):
+        assert monotone(motion.center_x, label == "move_right")
+        assert abs(moved_x) > 10 and abs(moved_y) <= scene.NUISANCE_DRIFT * abs(moved_x) + 2.0
+        assert (moved_x > 0) == (label == "move_right")
+    elif label in ("move_up", "move_down"):  # rows decrease going up the screen
+        assert monotone(motion.center_y, label == "move_down")
+        assert abs(moved_y) > 10 and abs(moved_x) <= scene.NUISANCE_DRIFT * abs(moved_y) + 2.0
+        assert (moved_y > 0) == (label == "move_down")
     elif label in ("zoom_in", "zoom_out"):
         growing = label == "zoom_in"
-        assert np.all((np.diff(motion.radius) > 0) == growing) and still["x"] and still["y"] and still["angle"]
+        assert monotone(motion.radius, growing)
         ratio = areas[-1] / areas[0]
-        assert (ratio > 2.0) if growing else (ratio < 0.5)
-        assert np.abs(centres - centres[0]).max() < 2.0
+        assert (ratio > 1.8) if growing else (ratio < 1 / 1.8)
+        assert np.abs(centres - centres[0]).max() < drift
     else:
         ccw = label == "rotate_ccw"
-        assert np.all((np.diff(motion.angle) > 0) == ccw) and still["x"] and still["y"] and still["size"]
+        assert monotone(motion.angle, ccw)
         # Compare key frames about 15-40 degrees apart: tiny eased steps are below pixel resolution.
         keys = [0]
         for index in range(1, len(masks)):
@@ -151,7 +157,8 @@ def check_label(label, motion, centres, areas, masks):
         truth = np.diff(motion.angle[keys])
         assert len(turns) >= 3 and np.all(np.sign(turns) == np.sign(truth))
         assert np.sum(turns) == pytest.approx(np.sum(truth), rel=0.2)
-        assert abs(areas[-1] / areas[0] - 1.0) < 0.25
+        assert abs(areas[-1] / areas[0] - 1.0) < 0.4  # at most the nuisance size change
+        assert np.abs(centres - centres[0]).max() < drift
 
 
 def test_pairs_are_time_reversals_in_distribution():

@@ -1,7 +1,8 @@
 """The video app's data: render a UCF101-style folder of motion clips, and read one into arrays per split.
 
-``prepare-data`` (``render_folder``) writes ``DIR/<class>/<class>_NNNNN.{mp4,avi}`` (even indices mp4/mp4v,
-odd avi/MJPG), ``splits.csv`` (path,split; stratified per class) and ``dataset.json`` (how it was made);
+``prepare-data`` (``render_folder``) writes ``DIR/<class>/<class>_NNNNN.{mp4,avi}`` (even indices .mp4 with
+mp4v or libx264 in turn, odd .avi with MJPG; qualities drawn per clip), ``splits.csv`` (path,split;
+stratified per class) and ``dataset.json`` (how it was made);
 the folder is built under a temporary name and renamed at the end, so it is complete or absent.
 Without ``--data``, ``train`` renders such a folder into the cache (``suite.app.cache_dir("video")``),
 keyed by renderer, clips per class and seed; decoded clips are memoised there too.
@@ -27,13 +28,40 @@ from suite.errors import UserError
 APP = "video"
 DATASET_MANIFEST = "dataset.json"  # written last by prepare-data: its presence means the folder is whole
 CONTAINERS = (".mp4", ".avi")  # alternated by clip index, so both containers are in every class and split
-RENDERER_IDS = {"main": 0, "alt": 1}  # part of each clip's seed: the renderers never share a scene
+# Codecs cycled by clip index in step with CONTAINERS (mp4v .mp4, MJPG .avi, libx264 .mp4, MJPG .avi), each
+# with a quality range drawn per clip: MJPG's JPEG quality, libx264's constant rate factor.
+CODEC_CYCLE = ("mp4v", "MJPG", "libx264", "MJPG")
+CODEC_QUALITY = {"mp4v": None, "MJPG": (30, 95), "libx264": (18, 36)}
+RENDERER_IDS = {"main": 0, "alt": 1, "independent": 2}  # part of each clip's seed: renderers never share a scene
+# Bumped whenever a renderer changes, so a cached folder of an older version is not reused.
+RENDER_VERSIONS = {"main": 2, "alt": 2, "independent": 1}
 DEFAULT_CLIPS_PER_CLASS = 100
 
 
 def clip_seed(seed: int, renderer: str, class_index: int, clip_index: int) -> np.random.SeedSequence:
     """Each clip's own seed: independent of rendering order and of the clip count."""
     return np.random.SeedSequence([seed, RENDERER_IDS[renderer], class_index, clip_index])
+
+
+def clip_codec(seed: np.random.SeedSequence, index: int) -> tuple[str, int | None]:
+    """(codec, quality) of the ``index``-th clip, the quality drawn from the clip's own seed."""
+    codec = CODEC_CYCLE[index % len(CODEC_CYCLE)]
+    bounds = CODEC_QUALITY[codec]
+    if bounds is None:
+        return codec, None
+    child = np.random.default_rng(seed.spawn(1)[0])
+    return codec, int(child.integers(bounds[0], bounds[1] + 1))
+
+
+def render_any(label: str, seed: np.random.SeedSequence, renderer: str):
+    """A clip of ``renderer``: the training renderers of render.py, or the independent one (evaluation only)."""
+    if renderer == "independent":
+        from apps.video.independent import render_independent
+
+        return render_independent(label, seed)
+    from apps.video.render import render_clip
+
+    return render_clip(label, seed, renderer)
 
 
 def clip_path(label: str, index: int) -> str:
@@ -43,13 +71,11 @@ def clip_path(label: str, index: int) -> str:
 
 def check_render_target(out: str | os.PathLike, clips_per_class: int, renderer: str, overwrite: bool) -> Path:
     """The folder ``render_folder`` may write; a bad option is one line (UserError), before any work."""
-    from apps.video.render import RENDERERS
-
     target = Path(out)
     if clips_per_class < 1:
         raise UserError(f"--clips-per-class: must be at least 1, not {clips_per_class}")
-    if renderer not in RENDERERS:
-        raise UserError(f"--renderer: unknown renderer {renderer!r}; choose from {sorted(RENDERERS)}")
+    if renderer not in RENDERER_IDS:
+        raise UserError(f"--renderer: unknown renderer {renderer!r}; choose from {sorted(RENDERER_IDS)}")
     if target.exists() and not target.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not overwrite:
@@ -61,7 +87,6 @@ def render_folder(out: str | os.PathLike, clips_per_class: int = DEFAULT_CLIPS_P
                   renderer: str = "main", overwrite: bool = False, show_progress: bool = True) -> dict:
     """Render ``clips_per_class`` clips of every class into ``out``; returns a summary record."""
     from apps.video.encode import write_video
-    from apps.video.render import render_clip
 
     target = check_render_target(out, clips_per_class, renderer, overwrite)
     started = time.perf_counter()
@@ -71,14 +96,16 @@ def render_folder(out: str | os.PathLike, clips_per_class: int = DEFAULT_CLIPS_P
         for label in CLASSES:
             (temporary / label).mkdir()
         for label, index in progress(jobs, f"rendering ({renderer})", total=len(jobs), enabled=show_progress):
-            clip = render_clip(label, clip_seed(seed, renderer, CLASSES.index(label), index), renderer)
+            sequence = clip_seed(seed, renderer, CLASSES.index(label), index)
+            clip = render_any(label, sequence, renderer)
             relative = clip_path(label, index)
-            write_video(temporary / relative, clip.frames, clip.fps)
+            write_video(temporary / relative, clip.frames, clip.fps, *clip_codec(sequence, index))
             rows.append({"path": relative, "split": split_by_index(index, clips_per_class)})
             frames += len(clip.frames)
         write_splits(temporary / SPLITS_FILE, rows)
         metadata = {"renderer": renderer, "seed": seed, "clips_per_class": clips_per_class,
-                    "classes": list(CLASSES), "meanings": CLASS_MEANINGS, "containers": list(CONTAINERS)}
+                    "classes": list(CLASSES), "meanings": CLASS_MEANINGS, "containers": list(CONTAINERS),
+                    "codecs": list(CODEC_CYCLE), "render_version": RENDER_VERSIONS[renderer]}
         (temporary / DATASET_MANIFEST).write_text(json.dumps(metadata, indent=2) + "\n")
     seconds = time.perf_counter() - started
     return {"out": str(target), "renderer": renderer, "clips": len(jobs), "classes": len(CLASSES),
@@ -95,7 +122,7 @@ def write_splits(path: Path, rows: list[dict[str, str]]) -> None:
 
 def generated_folder(clips_per_class: int, seed: int, renderer: str = "main", show_progress: bool = True) -> Path:
     """A rendered folder in the cache, rendered on first use (deterministic for a seed)."""
-    folder = cache_dir(APP, f"generated-{renderer}-n{clips_per_class}-s{seed}")
+    folder = cache_dir(APP, f"generated-{renderer}-v{RENDER_VERSIONS[renderer]}-n{clips_per_class}-s{seed}")
     if not (folder / DATASET_MANIFEST).is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         render_folder(folder, clips_per_class, seed, renderer, overwrite=True, show_progress=show_progress)
@@ -166,10 +193,50 @@ def augment_symmetries(class_names: tuple[str, ...], seed: int):
     return apply
 
 
+# Photometric and framing augmentation, drawn once per clip (every frame alike, so no motion is added):
+# brightness shift and contrast (model-input units), colour saturation, a channel permutation, pixel
+# noise, and a crop of CROP_SCALE of the frame at a random place, resized back.
+BRIGHTNESS = 0.25
+CONTRAST = (0.6, 1.4)
+SATURATION = (0.0, 1.5)
+NOISE_STD = 0.06
+CROP_SCALE = (0.8, 1.0)
+CHANNEL_ORDERS = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
+
+
+def augment_appearance(seed: int):
+    """A tf.data map on (model input [N, H, W, 3] in [-1, 1], label): the appearance changes above."""
+    from suite.keras import tf
+
+    orders = tf.constant(CHANNEL_ORDERS, tf.int32)
+
+    def uniform(low, high, index):
+        return tf.random.uniform([], low, high, seed=seed + 100 + index)
+
+    def apply(clip, label):
+        height, width = clip.shape[1], clip.shape[2]
+        scale = uniform(*CROP_SCALE, 0)
+        top, left = uniform(0.0, 1.0 - scale, 1), uniform(0.0, 1.0 - scale, 2)
+        box = tf.stack([top, left, top + scale, left + scale])[None]
+        clip = tf.image.crop_and_resize(clip, tf.tile(box, [tf.shape(clip)[0], 1]), tf.range(tf.shape(clip)[0]),
+                                        (height, width))
+        order = tf.random.uniform([], 0, len(CHANNEL_ORDERS), tf.int32, seed=seed + 103)
+        clip = tf.gather(clip, orders[order], axis=-1)
+        grey = tf.reduce_mean(clip, axis=-1, keepdims=True)
+        clip = grey + (clip - grey) * uniform(*SATURATION, 4)
+        mean = tf.reduce_mean(clip)
+        clip = (clip - mean) * uniform(*CONTRAST, 5) + mean + uniform(-BRIGHTNESS, BRIGHTNESS, 6)
+        clip = clip + tf.random.normal(tf.shape(clip), seed=seed + 107) * uniform(0.0, NOISE_STD, 8)
+        return tf.clip_by_value(clip, -1.0, 1.0), label
+
+    return apply
+
+
 def training_dataset(frames: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0,
-                     augment_classes: tuple[str, ...] | None = None):
-    """tf.data of (model input, label) from in-memory uint8 arrays (converted per batch: 4x less memory).
-    ``augment_classes`` (the motion classes) turns on the symmetry augmentation."""
+                     augment_classes: tuple[str, ...] | None = None, appearance: bool = False):
+    """tf.data of (model input, label) from in-memory uint8 arrays (converted per clip: 4x less memory held).
+    ``augment_classes`` (the motion classes) turns on the symmetry augmentation, ``appearance`` the
+    photometric and framing one."""
     from suite.keras import tf
 
     dataset = tf.data.Dataset.from_tensor_slices((frames, labels.astype(np.int32)))
@@ -177,5 +244,7 @@ def training_dataset(frames: np.ndarray, labels: np.ndarray, batch_size: int, sh
         dataset = dataset.shuffle(len(frames), seed=seed, reshuffle_each_iteration=True)
     if augment_classes is not None:
         dataset = dataset.map(augment_symmetries(augment_classes, seed))
-    dataset = dataset.batch(batch_size)
-    return dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 127.5 - 1.0, y)).prefetch(2)
+    dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 127.5 - 1.0, y))
+    if appearance:
+        dataset = dataset.map(augment_appearance(seed))
+    return dataset.batch(batch_size).prefetch(2)

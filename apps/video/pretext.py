@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from apps.video.classes import CLASSES
+from apps.video.data import augment_appearance
 from apps.video.decode import resize, sample_indices
 from apps.video.render import render_clip
 from suite.train_config import TrainConfig
@@ -62,8 +63,11 @@ def pretext_dataset(config: Any, show_progress: bool = True) -> Any:
     frames, axes = mirrored(*pretext_frames(config.orientation_clips, config.num_frames, config.size,
                                             config.data_seed))
     dataset = tf.data.Dataset.from_tensor_slices((frames[:, None], axes))
-    dataset = dataset.shuffle(len(frames), seed=config.seed, reshuffle_each_iteration=True).batch(PRETEXT_BATCH)
-    return dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 127.5 - 1.0, y)).prefetch(2)
+    dataset = dataset.shuffle(len(frames), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 127.5 - 1.0, y))
+    if config.augment_appearance:  # colours, contrast, noise and a crop leave the axis as it is
+        dataset = dataset.map(augment_appearance(config.seed))
+    return dataset.batch(PRETEXT_BATCH).prefetch(2)
 
 
 def pretext_model(config: Any) -> Any:

@@ -1,6 +1,12 @@
-"""Render clips of the motion classes: the main renderer (OpenCV drawing) and an alternative one
-(PIL drawing, other shapes, textures and an eased motion) with the same class meanings, used to
-check that a model generalises beyond one renderer.
+"""Render clips of the motion classes: the main renderer (OpenCV drawing), which makes the training data,
+and an alternative one (PIL drawing, other shapes, textures and an eased motion) with the same class
+meanings. The independent renderer that checks generalisation is apps/video/independent.py (no shared code).
+
+The main renderer varies what a model must not rely on: named shapes and random polygons; solid,
+striped, two-tone, gradient and outline-only fills (painted in the object's frame, so they turn with
+it); six background kinds; sizes, speeds, speed profiles (scene.random_progress) and small nuisance
+motions (scene.nuisance_motion); distractors, some still; a brightness ramp, Gaussian blur and noise.
+Frame size, rate and length come from scene.sample_timing; codecs and their quality from data.clip_codec.
 
 ``render_clip(label, seed)`` is deterministic for a seed. Frames are uint8 RGB ``[T, H, W, 3]``.
 """
@@ -17,7 +23,7 @@ from apps.video import scene
 from apps.video.shapes import ALT_SHAPES, MAIN_SHAPES
 
 SUBPIXEL_BITS = 4  # cv2.fillPoly draws at 1/16 pixel so slow motion stays smooth
-MAIN_NOISE_SIGMA = (0.0, 7.0)  # Gaussian pixel noise, 0-255 scale
+MAIN_NOISE_SIGMA = (0.0, 12.0)  # Gaussian pixel noise, 0-255 scale
 ALT_NOISE_AMPLITUDE = (0.0, 12.0)  # uniform pixel noise, 0-255 scale
 ALT_FLICKER = 0.06  # the alt renderer's per-frame global brightness change (fraction)
 ALT_SUPERSAMPLE = 2  # PIL draws without anti-aliasing: draw at 2x and average down
@@ -34,6 +40,7 @@ class Clip:
     shape: str
     renderer: str
     masks: np.ndarray | None = None  # bool [T, H, W]: the main object's pixels, when asked for
+    fill: str = "solid"  # how the object is painted (render.FILL_STYLES)
 
 
 def render_clip(label: str, seed: int | np.random.SeedSequence, renderer: str = "main",
@@ -49,28 +56,86 @@ def render_clip(label: str, seed: int | np.random.SeedSequence, renderer: str = 
 
 # ----------------------------------------------------------------------------- main renderer
 
+FILL_STYLES = ("solid", "stripes", "gradient", "two_tone", "outline")
+BACKGROUND_KINDS = ("solid", "gradient", "textured", "stripes", "checker", "noise")
+RANDOM_SHAPE_SHARE = 0.5  # share of clips whose object is a random polygon instead of a named shape
+BLUR_SIGMA = (0.0, 1.5)  # Gaussian blur of a frame (pixels), for half of the clips
+LIGHT_RAMP = 0.12  # brightness change over a clip (fraction, either sign)
+
+
 def render_main(label: str, timing: scene.Timing, rng: np.random.Generator, with_masks: bool) -> Clip:
-    motion = scene.sample_motion(label, timing, rng, scene.linear_progress)
-    shape_name = sorted(MAIN_SHAPES)[rng.integers(len(MAIN_SHAPES))]
+    motion = scene.sample_motion(label, timing, rng, scene.random_progress(rng), nuisance=True)
+    shape_name, vertices = main_shape(rng)
     background, background_colours = main_background(timing, rng)
     colour = scene.contrasting_colour(rng, background_colours)
+    second = scene.contrasting_colour(rng, background_colours)
+    style = FILL_STYLES[rng.integers(len(FILL_STYLES))]
+    stripes = rng.uniform(1.5, 4.0)  # stripe periods across the object
     distractors = main_distractors(timing, motion, colour, rng)
     sigma = rng.uniform(*MAIN_NOISE_SIGMA)
+    blur = rng.uniform(*BLUR_SIGMA) if rng.uniform() < 0.5 else 0.0
+    light = 1.0 + rng.uniform(-LIGHT_RAMP, LIGHT_RAMP) * (np.linspace(0.0, 1.0, timing.num_frames) - 0.5)
+    grid = np.mgrid[0:timing.height, 0:timing.width].astype(np.float32)
     frames = np.empty((timing.num_frames, timing.height, timing.width, 3), np.uint8)
     masks = np.zeros((timing.num_frames, timing.height, timing.width), bool) if with_masks else None
     for index in range(timing.num_frames):
         canvas = background.copy()
         for draw in distractors:
             draw(canvas, index)
-        points = main_points(MAIN_SHAPES[shape_name], motion, index)
-        cv2.fillPoly(canvas, [points], colour.tolist(), cv2.LINE_AA, SUBPIXEL_BITS)
+        points = main_points(vertices, motion, index)
+        alpha = np.zeros(canvas.shape[:2], np.uint8)
+        if style == "outline":
+            thickness = max(1, int(round(motion.radius[index] * 0.15)))
+            cv2.polylines(alpha, [points], True, 255, thickness, cv2.LINE_AA, SUBPIXEL_BITS)
+        else:
+            cv2.fillPoly(alpha, [points], 255, cv2.LINE_AA, SUBPIXEL_BITS)
+        fill = object_fill(style, colour, second, stripes, motion, index, grid)
+        weight = alpha[..., None].astype(np.float32) / 255.0
+        canvas = canvas * (1.0 - weight) + fill * weight
         if masks is not None:
             mask = np.zeros(canvas.shape[:2], np.uint8)
             cv2.fillPoly(mask, [points], 1, cv2.LINE_8, SUBPIXEL_BITS)
             masks[index] = mask.astype(bool)
+        if blur:
+            canvas = cv2.GaussianBlur(canvas, (0, 0), blur)
         noise = rng.standard_normal(canvas.shape, dtype=np.float32) * sigma
-        frames[index] = np.clip(canvas + noise, 0, 255).astype(np.uint8)
-    return Clip(frames, label, timing.fps, motion, tuple(int(c) for c in colour), shape_name, "main", masks)
+        frames[index] = np.clip(canvas * light[index] + noise, 0, 255).astype(np.uint8)
+    return Clip(frames, label, timing.fps, motion, tuple(int(c) for c in colour), shape_name, "main", masks, style)
+
+
+def main_shape(rng: np.random.Generator) -> tuple[str, np.ndarray]:
+    """A named asymmetric shape, or (RANDOM_SHAPE_SHARE of the time) a random star-shaped polygon."""
+    if rng.uniform() >= RANDOM_SHAPE_SHARE:
+        name = sorted(MAIN_SHAPES)[rng.integers(len(MAIN_SHAPES))]
+        return name, MAIN_SHAPES[name]
+    return "random_polygon", random_polygon(rng)
+
+
+def random_polygon(rng: np.random.Generator) -> np.ndarray:
+    """5-9 vertices at jittered angles and radii 0.3-1: irregular, so its turning is visible."""
+    count = int(rng.integers(5, 10))
+    angles = np.sort(rng.uniform(0.0, 2.0 * np.pi, count))
+    radii = rng.uniform(0.3, 1.0, count)
+    radii[rng.integers(count)] = 1.0  # one clear tip
+    return scene.normalise_shape(list(zip(radii * np.cos(angles), radii * np.sin(angles))))
+
+
+def object_fill(style: str, colour: np.ndarray, second: np.ndarray, stripes: float, motion: scene.Motion,
+                index: int, grid: np.ndarray) -> np.ndarray:
+    """The object's colours [H, W, 3] (or [3]), painted in the object's own frame so they turn and scale with it."""
+    if style in ("solid", "outline"):
+        return colour.astype(np.float32)
+    theta = np.deg2rad(motion.angle[index])
+    dx, dy = grid[1] - motion.center_x[index], motion.center_y[index] - grid[0]  # y up
+    u = (dx * np.cos(theta) + dy * np.sin(theta)) / motion.radius[index]
+    v = (-dx * np.sin(theta) + dy * np.cos(theta)) / motion.radius[index]
+    if style == "stripes":
+        weight = (np.sin(u * np.pi * stripes) > 0).astype(np.float32)
+    elif style == "two_tone":
+        weight = (v > 0).astype(np.float32)
+    else:
+        weight = np.clip((u + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
+    return colour + weight[..., None] * (second - colour).astype(np.float32)
 
 
 def main_points(vertices: np.ndarray, motion: scene.Motion, index: int) -> np.ndarray:
@@ -80,35 +145,51 @@ def main_points(vertices: np.ndarray, motion: scene.Motion, index: int) -> np.nd
 
 
 def main_background(timing: scene.Timing, rng: np.random.Generator) -> tuple[np.ndarray, list]:
-    """A solid, linear-gradient or blotchy-textured background, and its colour blend segments."""
+    """A solid, gradient, blotchy, striped, checkered or multi-scale-noise background of two colours,
+    and its colour blend segments."""
     first, second = scene.random_colour(rng), scene.random_colour(rng)
     height, width = timing.height, timing.width
-    kind = ("solid", "gradient", "textured")[rng.integers(3)]
+    kind = BACKGROUND_KINDS[rng.integers(len(BACKGROUND_KINDS))]
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
     if kind == "solid":
         return np.broadcast_to(first, (height, width, 3)).astype(np.float32), [(first, first)]
     if kind == "gradient":
         theta = rng.uniform(0.0, 2.0 * np.pi)
-        rows, cols = np.mgrid[0:height, 0:width]
         along = cols * np.cos(theta) + rows * np.sin(theta)
         weight = (along - along.min()) / max(along.max() - along.min(), 1e-9)
+    elif kind in ("stripes", "checker"):
+        period = rng.uniform(0.06, 0.2) * min(width, height)
+        theta = rng.uniform(0.0, np.pi)
+        along = cols * np.cos(theta) + rows * np.sin(theta)
+        across = -cols * np.sin(theta) + rows * np.cos(theta)
+        weight = (np.floor(along / period) % 2).astype(float)
+        if kind == "checker":
+            weight = (weight + np.floor(across / period)) % 2
+        weight = cv2.GaussianBlur(weight, (0, 0), 0.6)
     else:
-        cells = rng.uniform(0.0, 1.0, size=(int(rng.integers(3, 9)), int(rng.integers(3, 9))))
-        weight = cv2.resize(cells, (width, height), interpolation=cv2.INTER_CUBIC)
-        weight = np.clip(weight + rng.normal(0.0, 0.08, size=(height, width)), 0.0, 1.0)
+        octaves = (3, 9) if kind == "textured" else (4, 16, 48)
+        weight = np.zeros((height, width))
+        for level, cells in enumerate(octaves):
+            grid = rng.uniform(0.0, 1.0, size=(int(cells * height / max(height, width)) + 2, cells + 2))
+            weight += cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC) / 2 ** level
+        weight = (weight - weight.min()) / max(np.ptp(weight), 1e-9)
+        weight = np.clip(weight + rng.normal(0.0, 0.05, size=(height, width)), 0.0, 1.0)
     image = first + weight[..., None] * (second - first)
     return image.astype(np.float32), [(first, second)]
 
 
 def main_distractors(timing: scene.Timing, motion: scene.Motion, main_colour: np.ndarray,
                      rng: np.random.Generator) -> list[Callable[[np.ndarray, int], None]]:
-    """Small circles, squares and triangles moving in straight lines in random directions, bouncing off the edges."""
+    """Small circles, squares and triangles moving in straight lines in random directions, bouncing off the
+    edges (some standing still)."""
     draws = []
-    for _ in range(scene.distractor_count(rng)):
+    for _ in range(scene.distractor_count(rng, most=4)):
         radius = rng.uniform(*scene.DISTRACTOR_RADIUS_FRACTION) * float(motion.radius.min())
         colour = scene.contrasting_colour(rng, [(main_colour, main_colour)]).tolist()
         start = rng.uniform([radius, radius], [timing.width - radius, timing.height - radius])
         heading = rng.uniform(0.0, 2.0 * np.pi)
         speed = rng.uniform(*DISTRACTOR_SPEED) * min(timing.width, timing.height) / timing.num_frames
+        speed *= float(rng.uniform() < 0.8)
         velocity = speed * np.array([np.cos(heading), np.sin(heading)])
         path = bounce(start, velocity, timing, radius)
         sides = int(rng.choice([0, 3, 4]))  # 0 draws a circle

@@ -22,19 +22,30 @@ Progress = Callable[[np.ndarray], np.ndarray]  # maps time in [0, 1] to progress
 
 # Frame sizes (width, height): 4:3, 16:9 and square, all even (mp4v needs even sizes).
 FRAME_SIZES: tuple[tuple[int, int], ...] = (
-    (96, 72), (128, 96), (160, 120), (192, 144), (240, 180), (320, 240),
-    (160, 90), (256, 144), (96, 96), (128, 128), (176, 176),
+    (64, 48), (80, 60), (96, 72), (112, 84), (128, 96), (160, 120), (192, 144), (200, 150), (240, 180),
+    (256, 192), (320, 240), (160, 90), (256, 144), (384, 216), (64, 64), (96, 96), (128, 128), (176, 176),
+    (144, 176), (120, 160),
 )
-FRAME_RATES: tuple[float, ...] = (10.0, 12.0, 15.0, 24.0, 25.0, 30.0)
-DURATION_SECONDS = (1.0, 2.5)
-FRAME_COUNT_LIMITS = (12, 64)  # at least 12 so a 16-frame sample repeats few frames
+FRAME_RATES: tuple[float, ...] = (6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 24.0, 25.0, 30.0, 50.0, 60.0)
+DURATION_SECONDS = (0.8, 3.0)
+FRAME_COUNT_LIMITS = (12, 72)  # at least 12 so a 16-frame sample repeats few frames
 
 # Main object's bounding radius as a fraction of the frame's shorter side.
-RADIUS_FRACTION = (0.10, 0.17)
+RADIUS_FRACTION = (0.10, 0.28)
+MAX_EXTENT_FRACTION = 0.44  # the largest radius over a clip, capped so a zoom still fits the frame
 # Travel of a move as a fraction of the room the object has along that axis.
-TRAVEL_FRACTION = (0.45, 0.9)
-ROTATION_DEGREES = (100.0, 240.0)  # total turn over a clip; <= 25 degrees a frame at 12 frames
-ZOOM_RATIO = (1.7, 2.6)  # final/initial size of a zoom
+TRAVEL_FRACTION = (0.3, 0.95)
+ROTATION_DEGREES = (80.0, 360.0)  # total turn over a clip
+ZOOM_RATIO = (1.5, 3.0)  # final/initial size of a zoom
+# Nuisance motion on top of a class's own motion, well below every class's smallest own motion, so
+# the model learns the dominant motion rather than "only one thing changes": drift across a move
+# (fraction of its travel), drift of a rotation or zoom (fraction of the shorter side), a turn (degrees)
+# and a size change (ratio) of the classes that neither turn nor zoom.
+NUISANCE_DRIFT = 0.15
+NUISANCE_SHIFT = 0.05
+NUISANCE_TURN = 20.0
+NUISANCE_SCALE = 1.15
+NUISANCE_PROBABILITY = 0.5
 DISTRACTOR_RADIUS_FRACTION = (0.25, 0.45)  # of the main object's smallest radius, so it stays the main one
 MIN_OBJECT_CONTRAST = 110.0  # RGB distance between the main object and background/distractor colours
 
@@ -66,6 +77,30 @@ def eased_progress(time: np.ndarray) -> np.ndarray:
     return time * time * (3.0 - 2.0 * time)
 
 
+def ease_in(time: np.ndarray) -> np.ndarray:
+    return time * time
+
+
+def ease_out(time: np.ndarray) -> np.ndarray:
+    """The time reversal of ``ease_in``: drawn as often, so a pair's frame statistics stay equal."""
+    return 1.0 - (1.0 - time) ** 2
+
+
+def held_progress(rng: np.random.Generator) -> Progress:
+    """Linear motion with the object still for a random share of the clip at each end (drawn apart)."""
+    start, stop = rng.uniform(0.0, 0.25), 1.0 - rng.uniform(0.0, 0.25)
+    return lambda time: np.clip((time - start) / (stop - start), 0.0, 1.0)
+
+
+PROFILES: tuple[Progress, ...] = (linear_progress, eased_progress, ease_in, ease_out)
+
+
+def random_progress(rng: np.random.Generator) -> Progress:
+    """One of the speed profiles (linear, ease-in-out, ease-in, ease-out) or a motion held at its ends."""
+    pick = int(rng.integers(len(PROFILES) + 1))
+    return PROFILES[pick] if pick < len(PROFILES) else held_progress(rng)
+
+
 def sample_timing(rng: np.random.Generator, size: tuple[int, int] | None, num_frames: int | None) -> Timing:
     width, height = size if size is not None else FRAME_SIZES[rng.integers(len(FRAME_SIZES))]
     fps = float(FRAME_RATES[rng.integers(len(FRAME_RATES))])
@@ -75,23 +110,32 @@ def sample_timing(rng: np.random.Generator, size: tuple[int, int] | None, num_fr
     return Timing(int(width), int(height), fps, int(num_frames))
 
 
-def sample_motion(label: str, timing: Timing, rng: np.random.Generator, progress: Progress) -> Motion:
-    """The main object's trajectory for ``label``: it stays fully inside the frame throughout."""
+def sample_motion(label: str, timing: Timing, rng: np.random.Generator, progress: Progress,
+                  nuisance: bool = False) -> Motion:
+    """The main object's trajectory for ``label``: it stays fully inside the frame throughout.
+
+    ``nuisance`` adds, with probability NUISANCE_PROBABILITY, small motions of the other kinds (drift,
+    turn, size change), each with a random sign so both classes of a pair see the same ones.
+    """
     if label not in CLASSES:
         raise ValueError(f"unknown class {label!r}")
     width, height, frames = timing.width, timing.height, timing.num_frames
-    radius = rng.uniform(*RADIUS_FRACTION) * min(width, height)
+    side = min(width, height)
+    radius = rng.uniform(*RADIUS_FRACTION) * side
     # Centred progress in [-0.5, 0.5]: flipping its sign is exactly time reversal.
     step = progress(np.linspace(0.0, 1.0, frames)) - 0.5
-    angle = np.full(frames, rng.uniform(0.0, 360.0))
-    radii = np.full(frames, radius)
+    extra = nuisance_motion(label, rng, side) if nuisance else {"turn": 0.0, "scale": 1.0, "dx": 0.0, "dy": 0.0}
+    angle = rng.uniform(0.0, 360.0) + extra["turn"] * step
+    radii = radius * extra["scale"] ** step
     if label.startswith("zoom_"):
         ratio = rng.uniform(*ZOOM_RATIO)
         sign = 1.0 if label == "zoom_in" else -1.0
         radii = radius * ratio ** (sign * step)
+    radii = radii * min(1.0, MAX_EXTENT_FRACTION * side / float(radii.max()))
     extent = float(radii.max())
-    center_x = np.full(frames, rng.uniform(extent, width - extent))
-    center_y = np.full(frames, rng.uniform(extent, height - extent))
+    drift_x, drift_y = extra["dx"] * step, extra["dy"] * step
+    center_x = rng.uniform(extent + abs(extra["dx"]) / 2, width - extent - abs(extra["dx"]) / 2) + drift_x
+    center_y = rng.uniform(extent + abs(extra["dy"]) / 2, height - extent - abs(extra["dy"]) / 2) + drift_y
     if label.startswith("move_"):
         horizontal = label in ("move_left", "move_right")
         room = (width if horizontal else height) - 2.0 * extent
@@ -99,14 +143,31 @@ def sample_motion(label: str, timing: Timing, rng: np.random.Generator, progress
         middle = rng.uniform(extent + travel / 2.0, extent + room - travel / 2.0)
         sign = 1.0 if label in ("move_right", "move_down") else -1.0  # +x is right, +y is down
         path = middle + sign * travel * step
-        if horizontal:
-            center_x = path
-        else:
-            center_y = path
+        across_room = (height if horizontal else width) - 2.0 * extent
+        drift = min(rng.uniform(0.0, NUISANCE_DRIFT) * travel, across_room) * rng.choice([-1.0, 1.0]) if extra["dx"] or extra["dy"] else 0.0
+        across = rng.uniform(extent + abs(drift) / 2, extent + across_room - abs(drift) / 2) + drift * step
+        center_x, center_y = (path, across) if horizontal else (across, path)
     if label.startswith("rotate_"):
         sign = 1.0 if label == "rotate_ccw" else -1.0
         angle = angle + sign * rng.uniform(*ROTATION_DEGREES) * step
-    return Motion(center_x, center_y, radii, angle)
+    return Motion(np.asarray(center_x, float) * np.ones(frames), np.asarray(center_y, float) * np.ones(frames),
+                  np.asarray(radii, float), np.asarray(angle, float) * np.ones(frames))
+
+
+def nuisance_motion(label: str, rng: np.random.Generator, side: float) -> dict[str, float]:
+    """Small motions of the kinds ``label`` does not name (all zero with probability 1 - NUISANCE_PROBABILITY)."""
+    values = {"turn": 0.0, "scale": 1.0, "dx": 0.0, "dy": 0.0}
+    if rng.uniform() >= NUISANCE_PROBABILITY:
+        return values
+    sign = lambda: rng.choice([-1.0, 1.0])  # noqa: E731
+    if not label.startswith("rotate_"):
+        values["turn"] = sign() * rng.uniform(0.0, NUISANCE_TURN)
+    if not label.startswith("zoom_"):
+        values["scale"] = rng.uniform(1.0, NUISANCE_SCALE) ** sign()
+    # For a move, dx/dy only switch its perpendicular drift on (sized from its travel there).
+    values["dx"] = sign() * rng.uniform(0.0, NUISANCE_SHIFT) * side
+    values["dy"] = sign() * rng.uniform(0.0, NUISANCE_SHIFT) * side
+    return values
 
 
 def place_shape(vertices: np.ndarray, center_x: float, center_y: float, radius: float, angle: float) -> np.ndarray:
@@ -161,6 +222,7 @@ def contrasting_colour(rng: np.random.Generator, avoid: list[tuple[np.ndarray, n
     return best
 
 
-def distractor_count(rng: np.random.Generator) -> int:
-    """0-3 distractors, most clips having at least one."""
-    return int(rng.choice(4, p=[0.2, 0.35, 0.3, 0.15]))
+def distractor_count(rng: np.random.Generator, most: int = 3) -> int:
+    """0-3 distractors (0-``most``), most clips having at least one."""
+    weights = np.array([0.2, 0.35, 0.3, 0.15, 0.1, 0.05][:most + 1])
+    return int(rng.choice(most + 1, p=weights / weights.sum()))

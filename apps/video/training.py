@@ -58,7 +58,7 @@ def train_both(run: TrainRun, arrays: dict[str, tuple[np.ndarray, np.ndarray]],
     config: VideoConfig = run.config
     augment = class_names if config.augment and set(class_names) == set(CLASSES) else None
     train_ds = data.training_dataset(*arrays["train"], config.batch_size, shuffle=True, seed=config.seed,
-                                     augment_classes=augment)
+                                     augment_classes=augment, appearance=config.augment_appearance)
     val_ds = data.training_dataset(*arrays["validation"], config.batch_size, shuffle=False)
     pretrained = pretrain(run) if config.orientation_clips else {}
     trained = {}
@@ -82,31 +82,41 @@ def phase_dir(run: TrainRun, phase: str) -> Path:
 
 def fit_phase(run: TrainRun, phase: str, make: Callable[[], Any], train_ds: Any, val_ds: Any, fit_config: Any,
               loss: str, fit_metrics: list[str]) -> Any:
-    """``suite.training.fit`` in the phase's folder; a phase a resumed run already finished is loaded instead.
+    """``suite.training.fit`` in the phase's folder; a phase a resumed run already finished is loaded instead."""
+    from suite.training import fit
+
+    finished = finished_phase(run, phase)
+    if finished is not None:
+        return finished
+    model, _ = fit(make, train_ds, val_ds, phase_dir(run, phase), fit_config, loss=loss, metrics=fit_metrics,
+                   strategy=run.strategy, verbose=2 if run.verbose else 0)
+    with atomic_path(phase_dir(run, phase) / FINISHED_FILE) as temporary:  # keeps the .keras suffix Keras needs
+        model.save(temporary)
+    return model
+
+
+def finished_phase(run: TrainRun, phase: str) -> Any:
+    """The model of a phase this run already finished, else None.
 
     A finished phase counts only with its history beside it: the framework drops the histories when a run
     starts afresh (no checkpoint anywhere), so a new run never reuses an old run's phase.
     """
     from suite.keras import keras
-    from suite.training import HISTORY_FILE, fit
+    from suite.training import HISTORY_FILE
 
     folder = phase_dir(run, phase)
-    finished = folder / FINISHED_FILE
-    if finished.is_file() and (folder / HISTORY_FILE).is_file():
-        return keras.models.load_model(finished, compile=False)
-    model, _ = fit(make, train_ds, val_ds, folder, fit_config, loss=loss, metrics=fit_metrics,
-                   strategy=run.strategy, verbose=2 if run.verbose else 0)
-    with atomic_path(finished) as temporary:  # keeps the .keras suffix Keras needs
-        model.save(temporary)
-    return model
+    if (folder / FINISHED_FILE).is_file() and (folder / HISTORY_FILE).is_file():
+        return keras.models.load_model(folder / FINISHED_FILE, compile=False)
+    return None
 
 
 def pretrain(run: TrainRun) -> dict[str, list[np.ndarray]]:
     """The frame CNN's weights after the orientation pretext task (its own resumable phase)."""
     config: VideoConfig = run.config
-    dataset = pretext.pretext_dataset(config, run.verbose)
-    model = fit_phase(run, "pretext", lambda: pretext.pretext_model(config), dataset, None,
-                      pretext.pretext_train_config(config), "mse", [])
+    model = finished_phase(run, "pretext")  # checked first: a resumed run renders no pretext clips
+    if model is None:
+        model = fit_phase(run, "pretext", lambda: pretext.pretext_model(config), pretext.pretext_dataset(config, run.verbose),
+                          None, pretext.pretext_train_config(config), "mse", [])
     return pretext.frame_cnn_weights(model)
 
 

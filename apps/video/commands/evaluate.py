@@ -1,6 +1,10 @@
 """``evaluate``: accuracy, per-class and within-pair accuracy and a confusion-matrix PNG on a folder of
 clips, with the per-frame baseline beside the model (the baseline stored in the same model directory).
 
+``--renderer NAME`` scores clips of one of the renderers instead of ``--data`` (rendered into the cache
+once, deterministic for ``--seed``): ``independent`` is the renderer that shares no code with the
+training one (apps/video/independent.py), the check that the model holds up beyond its generator.
+
 The plot goes to ``--out``, else next to the model (``<model dir>/confusion_matrix.png``), never into the
 working directory.
 """
@@ -15,11 +19,21 @@ from suite.cli import add_json_option, emit
 
 app = cli_of(__name__)
 SPLITS = ("train", "validation", "test")  # apps.video.ucf101.SPLITS
+RENDERER_CHOICES = ("alt", "independent", "main")  # apps.video.data.RENDERER_IDS (a test keeps them equal)
+DEFAULT_RENDER_CLIPS = 25  # clips per class for --renderer
+DEFAULT_RENDER_SEED = 1  # the training data is rendered with seed 0
 DEFAULT_PLOT = "confusion_matrix.png"  # written into the model directory unless --out names a file
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="UCF101-style folder (class subfolders of .mp4/.avi)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="UCF101-style folder (class subfolders of .mp4/.avi)")
+    source.add_argument("--renderer", choices=RENDERER_CHOICES,
+                        help="score clips of this renderer instead (independent: the one never trained on)")
+    parser.add_argument("--clips-per-class", type=int, default=DEFAULT_RENDER_CLIPS,
+                        help=f"with --renderer: clips per class (default {DEFAULT_RENDER_CLIPS})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_RENDER_SEED,
+                        help=f"with --renderer: its seed (default {DEFAULT_RENDER_SEED})")
     parser.add_argument("--model", metavar="PATH", help="model directory (default: the shipped one), or its export")
     parser.add_argument("--backend", choices=BACKENDS, default=None,
                         help="keras (default for a model directory: scores the trained model), tflite or onnx")
@@ -65,6 +79,19 @@ def evaluate(data_dir: str, model_path: str | None = None, backend: str | None =
 def evaluate_command(args: argparse.Namespace) -> int:
     from apps.video.metrics import format_evaluation
 
-    record = evaluate(args.data, args.model, args.backend, args.split, args.out, not args.no_plot)
+    data_dir = args.data or rendered_folder(args.renderer, args.clips_per_class, args.seed, True)
+    record = evaluate(data_dir, args.model, args.backend, args.split, args.out, not args.no_plot)
+    if args.renderer:
+        record.update(renderer=args.renderer, seed=args.seed)
     emit(record, args.json, format_evaluation(record))
     return 0
+
+
+def rendered_folder(renderer: str, clips_per_class: int, seed: int, show_progress: bool) -> str:
+    """The cached folder of ``renderer``'s clips (rendered on first use)."""
+    from apps.video.data import generated_folder
+    from suite.errors import UserError
+
+    if clips_per_class < 1:
+        raise UserError(f"--clips-per-class: must be at least 1, not {clips_per_class}")
+    return str(generated_folder(clips_per_class, seed, renderer, show_progress))

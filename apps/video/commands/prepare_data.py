@@ -7,7 +7,7 @@ from suite.app import cli_of
 from suite.cli import add_json_option, emit
 
 app = cli_of(__name__)
-RENDERER_CHOICES = ("alt", "main")  # apps.video.render.RENDERERS, listed here so --help stays light
+RENDERER_CHOICES = ("alt", "independent", "main")  # apps.video.data.RENDERER_IDS, listed so --help stays light
 DEFAULT_CLIPS_PER_CLASS = 100  # apps.video.data.DEFAULT_CLIPS_PER_CLASS (a test keeps them equal)
 
 
@@ -16,7 +16,8 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clips-per-class", type=int, default=DEFAULT_CLIPS_PER_CLASS, help="clips rendered per class")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed renders the same clips")
     parser.add_argument("--renderer", default="main", choices=RENDERER_CHOICES,
-                        help="main (OpenCV) or alt (a different renderer, for the generalisation check)")
+                        help="main (the training renderer), alt (its PIL variant) or independent (shares no code with "
+                             "the training renderer; for evaluation only)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
     add_json_option(parser)
 
