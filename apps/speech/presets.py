@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apps.speech.engines import DEFAULT_ENGINES, check_engines
 from apps.speech.frontend import NUM_FRAMES, NUM_MEL_BINS
 from apps.speech.labels import LABELS
 from suite.app import Preset
@@ -33,6 +34,7 @@ class SpeechConfig(AppTrainFields):
     # data: what train generates with prepare-data when it gets no --data, and how the splits are sampled
     per_word: int = 400
     data_seed: int = 0
+    engines: tuple[str, ...] = DEFAULT_ENGINES  # synthesis engines (apps/speech/engines.py); flite/festival: apt
     unknown_fraction: float = 1.0  # unknown examples per keyword example (Google's script uses 0.1)
     silence_fraction: float = 0.1
 
@@ -48,6 +50,7 @@ class SpeechConfig(AppTrainFields):
         for name in ("unknown_fraction", "silence_fraction"):
             if not 0.0 <= getattr(self, name) <= 5.0:
                 raise ValueError(f"{name} must be in [0, 5], got {getattr(self, name)}")
+        check_engines(self.engines)
         self.train_config()  # validates the training fields too
 
 

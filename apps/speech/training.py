@@ -30,7 +30,8 @@ def frontend_config() -> dict:
 def data_record(config: SpeechConfig, folder: Path) -> dict:
     """config.json "data": the folder and how its splits were sampled (calibration.py reads it back)."""
     return {"path": str(folder.resolve()), "unknown_fraction": config.unknown_fraction,
-            "silence_fraction": config.silence_fraction, "seed": config.data_seed, "per_word": config.per_word}
+            "silence_fraction": config.silence_fraction, "seed": config.data_seed, "per_word": config.per_word,
+            "engines": list(config.engines)}
 
 
 def one_hot(features, labels):  # noqa: ANN001, ANN201 (tf.data map)
@@ -60,7 +61,8 @@ def data_folder(run: TrainRun) -> Path:
         if not Path(run.data).is_dir():
             raise UserError(f"{run.data}: not a folder (expected a Speech Commands folder)")
         return Path(run.data)
-    return data.generated_folder(run.config.per_word, run.config.data_seed, show_progress=run.verbose)
+    return data.generated_folder(run.config.per_word, run.config.data_seed, show_progress=run.verbose,
+                                 engine_names=run.config.engines)
 
 
 def train(run: TrainRun) -> Trained:
