@@ -44,8 +44,7 @@ def _rms(audio: tf.Tensor) -> tf.Tensor:
     return tf.sqrt(tf.reduce_mean(tf.square(audio)) + 1e-10)
 
 
-def augment_audio(audio: tf.Tensor, seed: tf.Tensor, background: tf.Tensor,
-                  noise_probability: float = NOISE_PROBABILITY) -> tf.Tensor:
+def augment_audio(audio: tf.Tensor, seed: tf.Tensor, background: tf.Tensor) -> tf.Tensor:
     """(16000,) clip -> gained, shifted clip with background noise (when ``background`` has samples)."""
     audio = audio * tf.pow(10.0, _uniform(seed, 0, *GAIN_DB) / 20.0)
     shift = _integer(seed, 1, 2 * MAX_SHIFT_SAMPLES + 1)
@@ -56,7 +55,7 @@ def augment_audio(audio: tf.Tensor, seed: tf.Tensor, background: tf.Tensor,
         noise = background[start:start + CLIP_SAMPLES]
         snr = tf.pow(10.0, _uniform(seed, 3, *NOISE_SNR_DB) / 20.0)
         mixed = audio + noise * (_rms(audio) / (_rms(noise) * snr))
-        audio = tf.where(_uniform(seed, 4, 0.0, 1.0) < noise_probability, mixed, audio)
+        audio = tf.where(_uniform(seed, 4, 0.0, 1.0) < NOISE_PROBABILITY, mixed, audio)
     return tf.clip_by_value(audio, -1.0, 1.0)
 
 
@@ -94,7 +93,7 @@ def augment_features(features: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 
 
 def augmented_dataset(audio: np.ndarray, labels: np.ndarray, background: np.ndarray, batch_size: int,
-                      seed: int, noise_probability: float = NOISE_PROBABILITY) -> tf.data.Dataset:
+                      seed: int) -> tf.data.Dataset:
     """Shuffled batches of (augmented log-mel (batch, 49, 40), label) from (n, 16000) training audio."""
     background = tf.constant(np.asarray(background, np.float32).reshape(-1))
     clips = tf.data.Dataset.from_tensor_slices((audio, labels)).shuffle(len(labels), seed=seed)
@@ -102,7 +101,7 @@ def augmented_dataset(audio: np.ndarray, labels: np.ndarray, background: np.ndar
 
     def one(clip_and_label: tuple, clip_seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         clip, label = clip_and_label
-        features = log_mel(augment_audio(clip, clip_seed, background, noise_probability))
+        features = log_mel(augment_audio(clip, clip_seed, background))
         return augment_features(features, clip_seed), label
 
     return (tf.data.Dataset.zip((clips, seeds)).map(one, num_parallel_calls=tf.data.AUTOTUNE)

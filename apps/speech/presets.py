@@ -30,7 +30,6 @@ class SpeechConfig(AppTrainFields):
     conv_filters: tuple[int, ...] = (16, 32)  # cnn_rnn only
     # training: AppTrainFields (epochs, batch_size, ... with suite/train_config.py defaults), plus:
     augment: bool = False  # apps/speech/augment.py: gain, shift, noise, mel/time warp, SpecAugment
-    augment_noise: float = 0.8  # share of augmented clips that get more background noise (Google's 0.8)
     label_smoothing: float = 0.0
     # data: what train generates with prepare-data when it gets no --data, and how the splits are sampled
     per_word: int = 400
@@ -48,8 +47,6 @@ class SpeechConfig(AppTrainFields):
             raise ValueError(f"per_word must be >= 3 (one clip per held-out split), got {self.per_word}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if not 0.0 <= self.augment_noise <= 1.0:
-            raise ValueError(f"augment_noise must be in [0, 1], got {self.augment_noise}")
         for name in ("unknown_fraction", "silence_fraction"):
             if not 0.0 <= getattr(self, name) <= 5.0:
                 raise ValueError(f"{name} must be in [0, 5], got {getattr(self, name)}")

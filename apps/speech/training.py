@@ -48,8 +48,7 @@ def training_dataset(config: SpeechConfig, audio: np.ndarray, labels: np.ndarray
 
     if config.augment:
         background = background if len(background) > CLIP_SAMPLES else np.zeros(0, np.float32)
-        batches = augment.augmented_dataset(audio, labels, background, config.batch_size, config.seed,
-                                            config.augment_noise)
+        batches = augment.augmented_dataset(audio, labels, background, config.batch_size, config.seed)
     else:
         batches = (tf.data.Dataset.from_tensor_slices((frontend.log_mel_batch(audio), labels))
                    .shuffle(len(labels), seed=config.seed).batch(config.batch_size))
