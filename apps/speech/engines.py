@@ -4,7 +4,8 @@
 - diphone (unit concatenation): flite's kal and kal16, festival's kal and ked diphone voices
 - statistical parametric: flite's CLUSTERGEN voices awb, rms and slt, festival's HTS voice slt
 
-flite and festival come from Debian main (free licences: flite BSD-like, festival and its voices X11-style);
+flite and festival come from Debian main (DFSG-free: BSD/X11-style permissive licences; the HTS voice EST-2003 and
+BSD-3-clause) and run as separate programs;
 ``APT_COMMAND`` installs them all. Each engine is a small registry entry: whether it is installed, its voices,
 and how it renders a batch of utterances (one subprocess per clip for flite, one festival process per batch).
 """
@@ -140,7 +141,8 @@ def available_engines(engines: tuple[str, ...], skip_missing: bool = False,
     if missing and not skip_missing:
         hints = "; ".join(f"{name}: {ENGINES[name].install_hint}" for name in missing)
         raise UserError(f"make-data: engine{'s' if len(missing) > 1 else ''} not installed: {hints}; "
-                        f"or pass --skip-missing-engines to go on without")
+                        f"or leave them out (make-data --skip-missing-engines or --engines espeak; train --set "
+                        f"engines=espeak)")
     if missing:
         (report or (lambda line: print(line, file=sys.stderr)))(f"make-data: skipping {', '.join(missing)} (not installed; {APT_COMMAND})")
     present = tuple(name for name in engines if name not in missing)
