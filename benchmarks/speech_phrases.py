@@ -1,6 +1,7 @@
 """Keywords that end a recording: does ``stream`` catch them, and how long after the word?
 
     python benchmarks/speech_phrases.py [--model saved_models/speech] [--json]
+    python benchmarks/speech_phrases.py --isolated [--threshold 0.7]   # isolated espeak words with gaps instead
 
 Each recording is a short phrase that ends with a keyword ("front left", "turn right", ...), spoken by a voice held
 out of training (espeak-ng's test voices; flite's rms and festival's ked when installed), with 0.2 s of silence
@@ -8,6 +9,10 @@ before it and 50 ms after, as a person stops recording. The int8 step model stre
 flushed with 0.5 s of silence); a phrase counts as caught when the first detection is its keyword. Latency = when
 the detection fired minus the word's true end (from the synthesized audio, trimmed at 2% of its peak).
 None of the phrases' first words is a carrier word of make-data.
+
+``--isolated``: the tests' long recordings instead (tests/speech_fixtures.long_recording: keyword clips with 0.6 s
+gaps) of an espeak-only folder (per_word 10, seed 3, in a temporary folder): 40 clips of training voices and the
+10 of test voices; a word counts as found when a detection of its label overlaps its second.
 """
 from __future__ import annotations
 
@@ -53,13 +58,40 @@ def voices() -> list[str | tuple[str, str]]:
     return [*ESPEAK_VOICES, *others]
 
 
+def isolated(stepper, threshold: float) -> dict:  # noqa: ANN001 (a step model of apps.speech.model)
+    import tempfile
+
+    from apps.speech import dataset
+    from apps.speech.labels import KEYWORDS, LABELS
+    from tests.speech_fixtures import long_recording
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "data"
+        data.make_data(folder, per_word=10, seed=3, workers=2, show_progress=False, engine_names=("espeak",))
+        splits = dataset.load_folder(folder, 0.0, 0.0, 0)
+        result = {}
+        for split in ("training", "testing"):
+            clips = [e for e in splits[split] if LABELS[e.label] in KEYWORDS][:40]
+            signal, truth = long_recording(clips)
+            found = recognize.detect(stepper, signal, recognizer=recognize.RecognizeCommands(threshold=threshold))
+            hits = sum(any(d.label == label and d.start < start + 1 and d.end > start for d in found)
+                       for label, start in truth)
+            result[split] = {"words": len(truth), "found": hits, "detections": len(found)}
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="model directory or step .tflite (default: the shipped model)")
     parser.add_argument("--backend", default=None, choices=("tflite", "onnx", "keras"))
+    parser.add_argument("--isolated", action="store_true", help="isolated espeak words with gaps instead of phrases")
+    parser.add_argument("--threshold", type=float, default=recognize.THRESHOLD)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     stepper = load_stepper(args.model, args.backend)
+    if args.isolated:
+        print(json.dumps(isolated(stepper, args.threshold)))
+        return 0
     rows = []
     for voice in voices():
         for text in PHRASES:
