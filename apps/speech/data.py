@@ -101,7 +101,7 @@ PHRASE_PROBABILITY = 0.2
 PHRASE_SPLITS = ("training",)
 CARRIERS: tuple[str, ...] = ("please", "now", "okay", "the", "lights", "music", "volume", "move", "look", "say",
                              "bed", "cat", "house", "happy", "one", "seven", "follow", "wow")
-END_MARGIN_S = (0.0, 0.45)  # up to the second stream window after the word  # a phrase clip ends this long after its last word
+END_MARGIN_S = (0.0, 0.45)  # a phrase clip ends this long after its word: up to the second stream window
 
 BACKGROUND_SECONDS = 30
 BACKGROUND_RMS = 0.1  # about -20 dBFS, the level _silence_ examples are cut from
