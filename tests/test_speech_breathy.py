@@ -52,9 +52,9 @@ def test_breathy_draw_leaves_every_other_draw_unchanged(monkeypatch):
 
 def test_test_voices_never_become_breathy_training_voices():
     voices, _ = data.plan(3, SEED)
-    assert "whisper" in voices["testing"]  # espeak's whisper voice stays unseen in training
-    breathy_bases = {spec.variant for spec in all_specs() if spec.breathiness}
-    assert breathy_bases <= set(voices["training"])
+    assert ("espeak", "whisper") in voices["testing"]["formant"]  # espeak's whisper voice stays unseen in training
+    breathy_bases = {("espeak", spec.variant) for spec in all_specs() if spec.breathiness}
+    assert breathy_bases <= set(voices["training"]["formant"])
 
 
 def test_breathy_variant_file_text():
@@ -76,10 +76,10 @@ def test_private_data_folder_links_the_package_data(tmp_path: Path):
 
 def test_make_data_records_breathy_clips(tmp_path: Path):
     out = tmp_path / "data"
-    data.make_data(out, per_word=3, seed=5, workers=2, show_progress=False)
+    data.make_data(out, per_word=3, seed=5, workers=2, show_progress=False, engine_names=("espeak",))
     manifest = json.loads((out / data.MANIFEST).read_text())
     expected = sum(bool(spec.breathiness) for spec in all_specs(3, 5))
-    assert manifest["data_version"] == data.DATA_VERSION == 2
+    assert manifest["data_version"] == data.DATA_VERSION == 3
     assert manifest["breathy"]["clips"] == {"training": expected, "validation": 0, "testing": 0} and expected > 0
     assert manifest["breathy"]["probability"] == data.BREATHY_PROBABILITY
 
@@ -89,4 +89,5 @@ def test_cache_folder_is_named_by_data_version(tmp_path: Path, monkeypatch):
     made = []
     monkeypatch.setattr(data, "make_data", lambda folder, **kwargs: made.append(Path(folder)))
     folder = data.generated_folder(400, 0)
-    assert folder.name == f"generated-v{data.DATA_VERSION}-w400-s0" and made == [folder]
+    assert folder.name == f"generated-v{data.DATA_VERSION}-w400-s0-espeak+flite+festival" and made == [folder]
+    assert data.generated_folder(40, 1, engine_names=("espeak",)).name == f"generated-v{data.DATA_VERSION}-w40-s1-espeak"

@@ -102,7 +102,7 @@ PER_WORD = 3
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("speech") / "data"
-    data.make_data(out, per_word=PER_WORD, seed=5, workers=2, show_progress=False)
+    data.make_data(out, per_word=PER_WORD, seed=5, workers=2, show_progress=False, engine_names=("espeak",))
     return out
 
 
@@ -136,7 +136,7 @@ def test_make_data_is_parsed_and_deterministic(generated: Path, tmp_path: Path):
     splits = dataset.load_folder(generated, seed=0)
     assert len(splits["training"]) == 10 + 1 + 1  # 10 keyword clips, ceil(10%) unknown, ceil(10%) silence
     again = tmp_path / "again"
-    data.make_data(again, per_word=PER_WORD, seed=5, workers=1, show_progress=False)
+    data.make_data(again, per_word=PER_WORD, seed=5, workers=1, show_progress=False, engine_names=("espeak",))
     for path in sorted(generated.glob("*/*.wav"))[::7]:
         assert path.read_bytes() == (again / path.relative_to(generated)).read_bytes(), path
     audio = dataset.load_example(splits["training"][0])

@@ -32,7 +32,9 @@ def data_folder(config: dict) -> Path:
     recorded = config.get("data", {}).get("path")
     if recorded and Path(recorded).is_dir():
         return Path(recorded)
-    return data.generated_folder(CALIBRATION_PER_WORD, config.get("data", {}).get("seed", 0), show_progress=False)
+    settings = config.get("data", {})
+    return data.generated_folder(CALIBRATION_PER_WORD, settings.get("seed", 0), show_progress=False,
+                                 engine_names=tuple(settings.get("engines", ("espeak",))))
 
 
 def split_examples(config: dict, split: str) -> list[dataset.Example]:

@@ -1,5 +1,14 @@
-"""The speech app's data: synthesize a Speech Commands-layout folder with espeak-ng (``prepare-data``),
-cache it for ``train``, and turn a folder's splits into (log-mel, label) arrays.
+"""The speech app's data: synthesize a Speech Commands-layout folder with several synthesis engines
+(``prepare-data``), cache it for ``train``, and turn a folder's splits into (log-mel, label) arrays.
+
+Engines and families (apps/speech/engines.py): formant (espeak-ng, pip), diphone (flite kal/kal16, festival
+kal/ked) and statistical parametric (flite awb/rms/slt, festival HTS slt); flite and festival are Debian
+packages. Each clip draws a family uniformly among those with voices in its split, then a voice of it.
+Every clip is then perturbed (data version 3): speed 0.88-1.14 (vocal-tract length, pitch and tempo
+together), the engine's own tempo and pitch controls, a simulated room (apps/speech/perturb.py) for
+ROOM_PROBABILITY of the clips, background noise down to 0 dB SNR, and a gain. PHRASE_PROBABILITY of the
+training clips are said after a carrier word ("bed yes", "please stop"), the clip ending with the word, so
+the model learns to find a keyword at the end of a phrase (``stream`` on "front left").
 
 Layout written (as Google ships Speech Commands v2):
     DIR/<word>/<voice>_nohash_<n>.wav   1 s, 16 kHz, 16-bit mono; 10 keywords + 25 other words
@@ -31,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.speech import dataset, frontend, noise, synth
+from apps.speech import dataset, engines, frontend, noise, perturb, synth
 from apps.speech.audio import write_wav
 from apps.speech.labels import (
     BACKGROUND_FOLDER, CLIP_SAMPLES, KEYWORDS, LABELS, SAMPLE_RATE, TESTING_LIST, UNKNOWN_WORDS, VALIDATION_LIST,
@@ -44,8 +53,9 @@ from suite.errors import UserError
 WORDS: tuple[str, ...] = KEYWORDS + UNKNOWN_WORDS
 MANIFEST = "make_data.json"
 # Bumped whenever the same seed makes different files; train's cache folder is named by it, so a folder
-# made by an older make-data is never reused. 2: breathy training clips.
-DATA_VERSION = 2
+# made by an older make-data is never reused. 2: breathy training clips. 3: flite and festival voices, speed
+# perturbation, rooms, 0 dB noise, carrier phrases.
+DATA_VERSION = 3
 SPLIT_FRACTIONS = {"validation": 0.1, "testing": 0.1}  # of voice families and of each word's clips
 # Split names of a Speech Commands folder, by the role they play here.
 SPLIT_OF_ROLE = {"train": "training", "calibration": "validation", "validation": "validation",
@@ -60,7 +70,7 @@ VOLUME = (70, 130)
 
 # Augmentation.
 NOISE_PROBABILITY = 0.8  # share of clips that get background noise
-SNR_DB = (5.0, 30.0)  # speech-to-noise ratio of the noisy clips, over the spoken part
+SNR_DB = (0.0, 30.0)  # speech-to-noise ratio of the noisy clips, over the spoken part
 PEAK = (0.05, 0.9)  # final peak level (gain), about -26 to -1 dBFS
 TRIM_THRESHOLD = 0.02  # espeak's leading/trailing silence: below 2% of the peak
 TRIM_MARGIN = SAMPLE_RATE // 100  # keep 10 ms around the word
@@ -75,6 +85,23 @@ BREATHY_VOICING = (10, 40)  # % of the voiced source kept (espeak default 100)
 # breath noise strength and its bandwidth (Hz) at formants 1..6: strong low formants, weaker high ones
 BREATHY_BREATH = ((20, 100), (20, 100), (10, 80), (10, 60), (0, 40), (0, 30))
 BREATHY_BREATHW = ((100, 250), (100, 250), (150, 300), (150, 300), (200, 500), (200, 500))
+
+# Speaker multiplication and rooms (data version 3), drawn per clip from their own random stream.
+SPEED = (0.88, 1.14)  # resampling factor: vocal-tract length, pitch and tempo together
+STRETCH = (0.8, 1.3)  # flite / festival duration stretch (espeak: its rate, RATE_WPM)
+ROOM_PROBABILITY = 0.5
+RT60_S = (0.15, 0.9)
+DRR_DB = (-3.0, 15.0)
+# Held-out voices of flite and festival: whole voices, as espeak's families (the rest train).
+OTHER_VOICE_SPLITS = {("flite", "awb"): "validation", ("flite", "rms"): "testing",
+                      ("festival", "ked_diphone"): "testing"}
+# Carrier phrases: a training clip says "<carrier> <word>" and ends with the word; none of the carriers is a
+# keyword, and "front" and "turn" (the stream test's phrases) are left out on purpose.
+PHRASE_PROBABILITY = 0.2
+PHRASE_SPLITS = ("training",)
+CARRIERS: tuple[str, ...] = ("please", "now", "okay", "the", "lights", "music", "volume", "move", "look", "say",
+                             "bed", "cat", "house", "happy", "one", "seven", "follow", "wow")
+END_MARGIN_S = (0.0, 0.45)  # a phrase clip ends this long after its word: up to the second stream window
 
 BACKGROUND_SECONDS = 30
 BACKGROUND_RMS = 0.1  # about -20 dBFS, the level _silence_ examples are cut from
@@ -95,10 +122,23 @@ class ClipSpec:
     peak: float
     seed: tuple[int, ...]  # for the time shift and the noise samples
     breathiness: synth.Breathiness | None = None  # spoken with a breathy copy of ``variant``
+    engine: str = "espeak"
+    family: str = "formant"
+    stretch: float = 1.0  # flite / festival duration stretch
+    pitch_hz: float | None = None  # flite / festival target mean pitch
+    speed: float = 1.0  # resampling factor (apps/speech/perturb.py)
+    room: perturb.Room | None = None
+    carrier: str | None = None  # said before the word ("<carrier> <word>")
+    end_margin: float = 0.0  # seconds after the phrase's end (phrase clips)
 
     @property
     def speaker(self) -> str:
-        return slug(self.variant)  # the voice, breathy or not: it decides the split
+        """The voice, breathy or not, perturbed or not: it decides the split (other engines prefixed)."""
+        return slug(self.variant) if self.engine == "espeak" else f"{self.engine}-{slug(self.variant)}"
+
+    @property
+    def text(self) -> str:
+        return f"{self.carrier} {self.word}" if self.carrier else self.word
 
     @property
     def espeak_variant(self) -> str:
@@ -119,6 +159,21 @@ def voice_family(variant: str) -> str:
     """Variants that differ only by a trailing number are one family (klatt2 -> klatt); m1, f3 stay."""
     stem = re.sub(r"\d+$", "", variant.lower())
     return variant.lower() if len(stem) <= 1 else stem
+
+
+def engine_voices(engine_names: tuple[str, ...], seed: int) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """{split: {family: [(engine, voice), ...]}}: espeak's families split by ``split_voices``, the other engines'
+    voices by OTHER_VOICE_SPLITS."""
+    splits: dict[str, dict[str, list[tuple[str, str]]]] = {split: {} for split in ("training", "validation", "testing")}
+    if "espeak" in engine_names:
+        for split, variants in split_voices(synth.voice_variants(), seed).items():
+            splits[split]["formant"] = [("espeak", variant) for variant in variants]
+    for engine in engine_names:
+        for voice, family in engines.ENGINES[engine].voices.items():
+            split = OTHER_VOICE_SPLITS.get((engine, voice), "training")
+            splits[split].setdefault(family, []).append((engine, voice))
+    return {split: {family: voices[family] for family in engines.FAMILIES if family in voices}
+            for split, voices in splits.items()}
 
 
 def split_voices(variants: list[str], seed: int) -> dict[str, list[str]]:
@@ -159,8 +214,25 @@ def draw_breathiness(word_index: int, index: int, split: str, seed: int) -> synt
     )
 
 
-def draw_clip(word_index: int, index: int, split: str, voices: list[str], seed: int) -> ClipSpec:
+def draw_voice(word_index: int, index: int, split: str, families: dict[str, list[tuple[str, str]]],
+               seed: int) -> dict:
+    """The clip's family, engine and voice, and its speaker and room perturbation (own random stream)."""
+    rng = np.random.default_rng([seed, 6, word_index, index])
+    family = str(rng.choice(list(families)))
+    engine, voice = families[family][int(rng.integers(len(families[family])))]
+    low, high = engines.ENGINES[engine].pitch_hz
+    room = perturb.Room(float(rng.uniform(*RT60_S)), float(rng.uniform(*DRR_DB)), float(rng.uniform(*perturb.PREDELAY_S)))
+    phrase = split in PHRASE_SPLITS and rng.random() < PHRASE_PROBABILITY
+    return {"family": family, "engine": engine, "variant": voice, "speed": float(rng.uniform(*SPEED)),
+            "stretch": float(rng.uniform(*STRETCH)), "pitch_hz": float(rng.uniform(low, high)) if high else None,
+            "room": room if rng.random() < ROOM_PROBABILITY else None,
+            "carrier": str(rng.choice(CARRIERS)) if phrase else None, "end_margin": float(rng.uniform(*END_MARGIN_S))}
+
+
+def draw_clip(word_index: int, index: int, split: str, families: dict[str, list[tuple[str, str]]],
+              seed: int) -> ClipSpec:
     rng = np.random.default_rng([seed, 2, word_index, index])
+    voice = draw_voice(word_index, index, split, families, seed)
     prosody = synth.Prosody(
         rate=int(rng.integers(*RATE_WPM, endpoint=True)),
         pitch=int(rng.integers(*PITCH, endpoint=True)),
@@ -169,17 +241,19 @@ def draw_clip(word_index: int, index: int, split: str, voices: list[str], seed: 
     )
     return ClipSpec(
         word=WORDS[word_index], index=index, split=split,
-        variant=str(rng.choice(voices)), accent=str(rng.choice(synth.ENGLISH_ACCENTS)), prosody=prosody,
+        accent=str(rng.choice(synth.ENGLISH_ACCENTS)), prosody=prosody,
         noise_kind=str(rng.choice(list(noise.NOISES))) if rng.random() < NOISE_PROBABILITY else None,
         snr_db=float(rng.uniform(*SNR_DB)), peak=float(rng.uniform(*PEAK)), seed=(seed, 3, word_index, index),
-        breathiness=draw_breathiness(word_index, index, split, seed),
+        breathiness=draw_breathiness(word_index, index, split, seed) if voice["engine"] == "espeak" else None,
+        **voice,
     )
 
 
-def plan(per_word: int, seed: int) -> tuple[dict[str, list[str]], list[list[ClipSpec]]]:
-    """The voices of each split and, per word, the specs of its clips."""
-    voices = split_voices(synth.voice_variants(), seed)
-    splits = clip_splits(per_word)
+def plan(per_word: int, seed: int, engine_names: tuple[str, ...] = ("espeak",),
+         ) -> tuple[dict[str, dict[str, list[tuple[str, str]]]], list[list[ClipSpec]]]:
+    """The voices of each split (by family) and, per word, the specs of its clips."""
+    voices = engine_voices(tuple(engine_names), seed)
+    splits = [split if voices[split] else "training" for split in clip_splits(per_word)]
     words = [[draw_clip(word_index, index, split, voices[split], seed) for index, split in enumerate(splits)]
              for word_index in range(len(WORDS))]
     return voices, words
@@ -194,35 +268,68 @@ def trim_silence(audio: np.ndarray) -> np.ndarray:
 
 
 def speak(spec: ClipSpec) -> np.ndarray:
-    """The clip's word from this process's espeak-ng, through its breathy variant when it has one."""
+    """The clip's text from this process's espeak-ng, through its breathy variant when it has one."""
     if spec.breathiness is None:
-        return synth.speaker().speak(spec.word, f"{spec.accent}+{spec.variant}", spec.prosody)
+        return synth.speaker().speak(spec.text, f"{spec.accent}+{spec.variant}", spec.prosody)
     text = synth.breathy_variant_text(spec.variant, spec.breathiness)
-    return synth.speaker().speak_generated(spec.word, spec.accent, spec.espeak_variant, text, spec.prosody)
+    return synth.speaker().speak_generated(spec.text, spec.accent, spec.espeak_variant, text, spec.prosody)
 
 
-def render_clip(spec: ClipSpec) -> np.ndarray:
-    """Speak, time-shift into 1 s, add noise at the drawn SNR, and set the drawn peak level."""
-    rng = np.random.default_rng(spec.seed)
-    voice = f"{spec.accent}+{spec.espeak_variant}"
-    speech = trim_silence(speak(spec))[:CLIP_SAMPLES]
-    if speech.size == 0 or not np.any(speech):
-        raise RuntimeError(f"espeak-ng produced no audio for {spec.word!r} with {voice}")
-    speech = speech / np.max(np.abs(speech))
+def speak_other_engines(specs: list[ClipSpec]) -> dict[int, np.ndarray]:
+    """{clip index: audio} of the clips that flite or festival speak, one batch per engine."""
+    spoken: dict[int, np.ndarray] = {}
+    for name, engine in engines.ENGINES.items():
+        batch = [spec for spec in specs if spec.engine == name and engine.render is not None]
+        utterances = [engines.Utterance(spec.text, spec.variant, spec.stretch, spec.pitch_hz) for spec in batch]
+        spoken.update({spec.index: audio for spec, audio in zip(batch, engine.render(utterances) if batch else [])})
+    return spoken
+
+
+def place(speech: np.ndarray, spec: ClipSpec, rng: np.random.Generator) -> np.ndarray:
+    """The 1 s clip: a word at a random time shift; a phrase ending ``end_margin`` before the clip's end, its
+    start cut off when it is longer."""
     clip = np.zeros(CLIP_SAMPLES, np.float32)
+    if spec.carrier:
+        end = CLIP_SAMPLES - int(spec.end_margin * SAMPLE_RATE)
+        speech = speech[-end:]
+        clip[end - speech.size:end] = speech
+        return clip
+    speech = speech[:CLIP_SAMPLES]
     start = int(rng.integers(0, CLIP_SAMPLES - speech.size, endpoint=True))  # time shift
     clip[start:start + speech.size] = speech
+    return clip
+
+
+def perturbed(raw: np.ndarray, spec: ClipSpec, rng: np.random.Generator) -> np.ndarray:
+    """Trimmed, sped up or slowed down, in the clip's room (reverberation tail kept up to 1 s), peak 1."""
+    speech = perturb.speed(trim_silence(raw), spec.speed)
+    if spec.room is not None:
+        reverberant = perturb.reverberate(speech, spec.room, rng)
+        speech = reverberant[:min(len(reverberant), max(len(speech), CLIP_SAMPLES))]
+    return speech / np.max(np.abs(speech))
+
+
+def render_clip(spec: ClipSpec, raw: np.ndarray | None = None) -> np.ndarray:
+    """Speak (or take ``raw``, another engine's audio), perturb, place into 1 s, add noise at the drawn SNR,
+    and set the drawn peak level."""
+    rng = np.random.default_rng(spec.seed)
+    raw = speak(spec) if raw is None else raw
+    if raw.size == 0 or not np.any(raw):
+        raise RuntimeError(f"{spec.engine} produced no audio for {spec.text!r} with {spec.variant}")
+    speech = perturbed(raw, spec, rng)
+    clip = place(speech, spec, rng)
+    speech = speech[:CLIP_SAMPLES]
     if spec.noise_kind is not None:
         speech_rms = float(np.sqrt(np.mean(speech**2)))
         clip += noise.make_noise(spec.noise_kind, CLIP_SAMPLES, rng) * speech_rms / 10 ** (spec.snr_db / 20.0)
     return clip * (spec.peak / np.max(np.abs(clip)))
 
 
-def write_clips(specs: list[ClipSpec], folder: str) -> None:
+def write_clips(specs: list[ClipSpec], folder: str, spoken: dict[int, np.ndarray]) -> None:
     for spec in specs:
         target = Path(folder) / spec.relative_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_wav(target, render_clip(spec))
+        write_wav(target, render_clip(spec, spoken.get(spec.index)))
 
 
 def render_word(job: tuple[list[ClipSpec], str, str | None]) -> int:
@@ -234,6 +341,7 @@ def render_word(job: tuple[list[ClipSpec], str, str | None]) -> int:
     continue in a fresh child. The crash is deterministic, so the files still depend only on the seed.
     """
     specs, folder, espeak_folder = list(job[0]), job[1], job[2]
+    spoken = speak_other_engines(specs)  # subprocesses: before any fork, and never in a crashing child
     start, retried = 0, set()
     while start < len(specs):
         pid = os.fork()
@@ -241,7 +349,7 @@ def render_word(job: tuple[list[ClipSpec], str, str | None]) -> int:
             code = 0
             try:
                 synth.speaker(espeak_folder)  # before any speech: the data folder with the breathy variants
-                write_clips(specs[start:], folder)
+                write_clips(specs[start:], folder, spoken)
             except BaseException:  # noqa: BLE001 (reported through the exit code)
                 code = 1
             os._exit(code)
@@ -286,6 +394,8 @@ def render_words(words: list[list[ClipSpec]], folder: str, espeak_folder: str, w
     # A fresh process per word (maxtasksperchild=1) makes the audio independent of --workers.
     # fork: children start in milliseconds with the modules already imported; this process
     # never speaks itself, so every child starts from an untouched libespeak-ng.
+    import scipy.signal  # noqa: F401 (rooms: imported once here, not in each forked word process)
+
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, maxtasksperchild=1) as pool:
         jobs = [(specs, folder, espeak_folder) for specs in words]
@@ -301,15 +411,40 @@ def breathy_manifest(words: list[list[ClipSpec]]) -> dict:
                       for split in ("training", "validation", "testing")}}
 
 
-def make_data(out: str | Path, per_word: int = 40, seed: int = 0, workers: int = 1, show_progress: bool = True) -> dict:
-    """Synthesize the dataset into ``out`` atomically; returns the manifest."""
+def voices_manifest(voices: dict[str, dict[str, list[tuple[str, str]]]]) -> dict:
+    """{"splits": {split: {family: ["engine:voice"]}}, "families": {speaker id in file names: family}}."""
+    specs = [ClipSpec("", 0, split, voice, "", synth.Prosody(), None, 0.0, 0.0, (), engine=engine, family=family)
+             for split, families in voices.items() for family, members in families.items() for engine, voice in members]
+    return {"splits": {split: {family: [f"{engine}:{voice}" for engine, voice in members]
+                               for family, members in families.items()} for split, families in voices.items()},
+            "families": {spec.speaker: spec.family for spec in specs}}
+
+
+def perturbation_manifest(words: list[list[ClipSpec]]) -> dict:
+    clips = [spec for specs in words for spec in specs]
+    return {"speed": SPEED, "stretch": STRETCH, "pitch_hz": {name: engine.pitch_hz for name, engine in engines.ENGINES.items()
+                                                              if engine.render},
+            "room_probability": ROOM_PROBABILITY, "rt60_s": RT60_S, "drr_db": DRR_DB,
+            "phrase_probability": PHRASE_PROBABILITY, "phrase_splits": list(PHRASE_SPLITS), "carriers": list(CARRIERS),
+            "clips_by_family": {family: sum(spec.family == family for spec in clips) for family in engines.FAMILIES},
+            "phrase_clips": sum(bool(spec.carrier) for spec in clips), "room_clips": sum(bool(spec.room) for spec in clips)}
+
+
+def make_data(out: str | Path, per_word: int = 40, seed: int = 0, workers: int = 1, show_progress: bool = True,
+              engine_names: tuple[str, ...] = engines.DEFAULT_ENGINES, skip_missing: bool = False) -> dict:
+    """Synthesize the dataset into ``out`` atomically with ``engine_names``; returns the manifest. A missing engine is
+    an error (naming its package) unless ``skip_missing``, which says so in one line and goes on without it."""
     out = Path(out)
     if per_word < 1:
         raise UserError(f"--per-word: must be at least 1, got {per_word}")
     if workers < 1:
         raise UserError(f"--workers: must be at least 1, got {workers}")
     check_output(out)
-    voices, words = plan(per_word, seed)
+    try:
+        engine_names = engines.available_engines(tuple(engine_names), skip_missing)
+    except ValueError as error:
+        raise UserError(f"--engines: {error}") from None
+    voices, words = plan(per_word, seed, engine_names)
     with atomic_path(out, is_dir=True) as folder, tempfile.TemporaryDirectory(prefix="rnn-suite-espeak-") as scratch:
         espeak_folder = str(synth.make_data_folder(Path(scratch) / "espeak-ng-data"))
         render_words(words, str(folder), espeak_folder, workers, show_progress)
@@ -318,23 +453,25 @@ def make_data(out: str | Path, per_word: int = 40, seed: int = 0, workers: int =
         manifest = {
             "data_version": DATA_VERSION, "seed": seed, "per_word": per_word, "sample_rate": SAMPLE_RATE, "clip_samples": CLIP_SAMPLES,
             "keywords": list(KEYWORDS), "unknown_words": list(UNKNOWN_WORDS), "clips": counts,
-            "voices": voices, "accents": list(synth.ENGLISH_ACCENTS),
+            "engines": list(engine_names), **voices_manifest(voices), "accents": list(synth.ENGLISH_ACCENTS),
             "prosody_ranges": {"rate_wpm": RATE_WPM, "pitch": PITCH, "pitch_range": PITCH_RANGE, "volume": VOLUME},
             "augmentation": {"noise_probability": NOISE_PROBABILITY, "snr_db": SNR_DB, "peak": PEAK,
                              "noises": list(noise.NOISES)},
-            "breathy": breathy_manifest(words),
+            "breathy": breathy_manifest(words), "perturbation": perturbation_manifest(words),
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
-def generated_folder(per_word: int, seed: int, workers: int | None = None, show_progress: bool = True) -> Path:
-    """A generated folder in the cache, synthesized on first use (deterministic for a seed)."""
-    # named by the data version too: a folder an older generator wrote is never reused
-    folder = cache_dir("speech", f"generated-v{DATA_VERSION}-w{per_word}-s{seed}")
+def generated_folder(per_word: int, seed: int, workers: int | None = None, show_progress: bool = True,
+                     engine_names: tuple[str, ...] = engines.DEFAULT_ENGINES) -> Path:
+    """A generated folder in the cache, synthesized on first use (deterministic for a seed and engines)."""
+    # named by the data version and the engines too: a folder made another way is never reused
+    folder = cache_dir("speech", f"generated-v{DATA_VERSION}-w{per_word}-s{seed}-{'+'.join(engine_names)}")
     if not (folder / MANIFEST).is_file():
         workers = workers or max(1, min(WORKERS, os.cpu_count() or 1))
-        make_data(folder, per_word=per_word, seed=seed, workers=workers, show_progress=show_progress)
+        make_data(folder, per_word=per_word, seed=seed, workers=workers, show_progress=show_progress,
+                  engine_names=tuple(engine_names))
     return folder
 
 

@@ -5,6 +5,12 @@
 - ``_background_noise_/*.wav``: long noise recordings; ``_silence_`` examples are random 1 s crops of them.
 - As in Google's input_data.py, each split gets ``silence_fraction`` and ``unknown_fraction`` times its
   keyword count of silence and unknown examples (sampled with ``seed``).
+
+Google's official test set (speech_commands_test_set_v0.02) has another layout: ``_silence_/`` and
+``_unknown_/`` folders of 1 s clips beside the ten keyword folders, no ``_background_noise_/`` and no list
+files. Its clips are already balanced, so they are taken as they are: a ``_silence_/`` clip is a silence
+example, an ``_unknown_/`` clip an unknown one, nothing is subsampled, and a folder without list files puts
+every clip into the testing split.
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ from apps.speech.labels import (
     BACKGROUND_FOLDER, CLIP_SAMPLES, KEYWORDS, LABEL_INDEX, SILENCE, SPLITS, TESTING_LIST, UNKNOWN, VALIDATION_LIST,
     label_for_word,
 )
+
+LAYOUTS = ("release", "test-set")  # Google's full release, and its official test set
 from suite.errors import UserError
 
 SILENCE_GAIN = (0.0, 1.0)  # silence = background crop times a uniform gain (0 = digital silence)
@@ -75,9 +83,25 @@ def silence_examples(backgrounds: list[str], count: int, rng: np.random.Generato
     return examples
 
 
+def folder_layout(root: Path) -> str:
+    """"test-set" when the folder has labelled ``_silence_/`` or ``_unknown_/`` clips, else "release"."""
+    return "test-set" if any((root / label).is_dir() for label in (SILENCE, UNKNOWN)) else "release"
+
+
+def labelled_examples(root: Path, clips: list[str], validation: set[str],
+                      testing: set[str]) -> dict[str, list[Example]]:
+    """The test-set layout: every clip with its folder's label, none sampled; without list files, all testing."""
+    listed = bool(validation or testing)
+    result: dict[str, list[Example]] = {split: [] for split in SPLITS}
+    for clip in clips:
+        split = _split_of(clip, validation, testing) if listed else "testing"
+        result[split].append(Example(str(root / clip), LABEL_INDEX[label_for_word(clip.split("/")[0])]))
+    return result
+
+
 def load_folder(root: str | Path, silence_fraction: float = 0.1, unknown_fraction: float = 0.1,
                 seed: int = 0) -> dict[str, list[Example]]:
-    """{"training", "validation", "testing"} -> shuffled examples of a Speech Commands folder."""
+    """{"training", "validation", "testing"} -> shuffled examples of a Speech Commands folder (either layout)."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: no such folder")
@@ -85,6 +109,8 @@ def load_folder(root: str | Path, silence_fraction: float = 0.1, unknown_fractio
     if not clips:
         raise UserError(f"{root}: no WAV files in word folders (expected <word>/<clip>.wav)")
     validation, testing = read_list(root, VALIDATION_LIST), read_list(root, TESTING_LIST)
+    if folder_layout(root) == "test-set":
+        return labelled_examples(root, clips, validation, testing)
     backgrounds = [str(path) for path in sorted((root / BACKGROUND_FOLDER).glob("*.wav"))]
     if silence_fraction > 0 and not backgrounds:
         raise UserError(f"{root / BACKGROUND_FOLDER}: no WAV files to cut _silence_ examples from")

@@ -27,6 +27,6 @@ SPLITS: tuple[str, ...] = ("training", "validation", "testing")
 
 
 def label_for_word(word: str) -> str:
-    """Folder name -> class label: keywords stay, every other word is ``_unknown_``."""
+    """Folder name -> class label: keywords and ``_silence_`` stay, every other word is ``_unknown_``."""
     word = word.lower()
-    return word if word in KEYWORDS else UNKNOWN
+    return word if word in KEYWORDS or word == SILENCE else UNKNOWN

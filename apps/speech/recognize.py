@@ -13,11 +13,18 @@ Each result (a time and 12 class scores) enters a queue holding the last ``avera
 queue's mean scores pick the top label. A detection fires when that label is a keyword, its mean
 score reaches ``threshold``, the queue holds at least ``minimum_count`` results, and either the label
 differs from the previous detection or ``suppression_s`` has passed since it.
+
+End of a phrase: a keyword that ends the recording ("front left") is only whole in the windows that end
+after it, so the stream is flushed with FLUSH_S of silence (zeros, as training clips are padded). With a
+window every ~0.25 s and a 0.3 s average (two results), a detection needs the two windows that end within
+~0.5 s after the word: the smoothing never waits for more audio than that. Each detection reports when it
+fired (seconds of audio consumed), where the word ended (the last frame within WORD_END_DROP of the loudest
+frame of its window) and the latency between the two.
 """
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 import numpy as np
@@ -31,10 +38,12 @@ FEED_SAMPLES = 1_600  # audio is fed in 100 ms chunks, as a microphone callback 
 
 # micro_speech's defaults are 1000 ms / 200 of 255 / 1500 ms / 3; our results come every ~0.24 s
 # from windows that each hold a whole word, so a shorter window keeps a word's windows together.
-AVERAGE_WINDOW_S = 0.5
+AVERAGE_WINDOW_S = 0.3  # two results: the windows ending ~0.25 and ~0.5 s after a word
 THRESHOLD = 0.7
 SUPPRESSION_S = 1.0
 MINIMUM_COUNT = 2
+FLUSH_S = 0.5  # silence fed after the last sample, so a keyword that ends the recording is detected
+WORD_END_DROP = 2.5  # natural-log units of mel energy (~22 dB) below the window's loudest frame: still the word
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,20 @@ class Detection:
     score: float
     start: float  # seconds: the start of the best-scoring window behind the detection
     end: float
+    fired: float | None = None  # seconds of audio consumed when the detection was made
+    word_end: float | None = None  # estimated end of the spoken word
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds from the word's end to the detection."""
+        return None if self.fired is None or self.word_end is None else self.fired - self.word_end
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "score": round(self.score, 4), "start": round(self.start, 3),
-                "end": round(self.end, 3)}
+        record = {"label": self.label, "score": round(self.score, 4), "start": round(self.start, 3),
+                  "end": round(self.end, 3)}
+        if self.latency is not None:
+            record.update(fired=round(self.fired, 3), word_end=round(self.word_end, 3), latency=round(self.latency, 3))
+        return record
 
 
 class RecognizeCommands:
@@ -79,7 +98,7 @@ class RecognizeCommands:
             return None
         self.previous_label, self.previous_time = label, end
         best_start, best_end, _ = max(self.results, key=lambda result: result[2][top])
-        return Detection(label, score, best_start, best_end)
+        return Detection(label, score, best_start, best_end, fired=end)
 
 
 class FrameBuffer:
@@ -102,11 +121,34 @@ class FrameBuffer:
         return frames
 
 
-def audio_frames(signal: np.ndarray, chunk: int = FEED_SAMPLES) -> Iterator[np.ndarray]:
-    """The feature frames of a recording, fed through a FrameBuffer chunk by chunk."""
+def audio_frames(signal: np.ndarray, chunk: int = FEED_SAMPLES, flush_s: float = 0.0) -> Iterator[np.ndarray]:
+    """The feature frames of a recording, fed through a FrameBuffer chunk by chunk, then ``flush_s`` of silence."""
     buffer = FrameBuffer()
+    signal = np.concatenate([np.asarray(signal, np.float32), np.zeros(int(flush_s * frontend.SAMPLE_RATE), np.float32)])
     for start in range(0, len(signal), chunk):
         yield from buffer.push(signal[start:start + chunk])
+
+
+class EnergyTrack:
+    """The mel energy of the recent frames (about 2 s), to say where a detected word ended."""
+
+    def __init__(self, keep: int = 2 * frontend.NUM_FRAMES) -> None:
+        self.frames: deque[tuple[float, float]] = deque(maxlen=keep)  # (frame end s, log mel energy)
+        self.count = 0
+
+    def add(self, frame: np.ndarray) -> np.ndarray:
+        end = (self.count * frontend.HOP_SAMPLES + frontend.WINDOW_SAMPLES) / frontend.SAMPLE_RATE
+        self.frames.append((end, float(np.log(np.sum(np.exp(frame))))))
+        self.count += 1
+        return frame
+
+    def word_end(self, start: float, end: float) -> float:
+        """End of the last frame in (start, end] within WORD_END_DROP of the loudest one there."""
+        inside = [(time, energy) for time, energy in self.frames if start < time <= end + 1e-9]
+        if not inside:
+            return end
+        loudest = max(energy for _, energy in inside)
+        return max(time for time, energy in inside if energy >= loudest - WORD_END_DROP)
 
 
 def window_scores(stepper: Any, frames: Iterator[np.ndarray], streams: int = STREAMS,
@@ -130,12 +172,21 @@ def window_scores(stepper: Any, frames: Iterator[np.ndarray], streams: int = STR
                        (t * frontend.HOP_SAMPLES + frontend.WINDOW_SAMPLES) / frontend.SAMPLE_RATE, scores)
 
 
-def detect(stepper: Any, signal: np.ndarray, streams: int = STREAMS,
-           recognizer: RecognizeCommands | None = None) -> list[Detection]:
+def detections(stepper: Any, signal: np.ndarray, streams: int = STREAMS, recognizer: RecognizeCommands | None = None,
+               flush_s: float = FLUSH_S) -> Iterator[tuple[tuple[float, float, np.ndarray], Detection | None]]:
+    """Every window result of a recording (flushed with ``flush_s`` of silence) with the detection it made, if any;
+    a detection carries the estimated end of its word."""
     recognizer = recognizer or RecognizeCommands()
-    detections = []
-    for start, end, scores in window_scores(stepper, audio_frames(signal), streams):
-        found = recognizer.process(start, end, scores)
+    track, duration = EnergyTrack(), len(signal) / frontend.SAMPLE_RATE
+    frames = (track.add(frame) for frame in audio_frames(signal, flush_s=flush_s))
+    for result in window_scores(stepper, frames, streams):
+        found = recognizer.process(*result)
         if found is not None:
-            detections.append(found)
-    return detections
+            # a window that ends in the flush is reported up to the recording's end; ``fired`` stays as it was
+            found = replace(found, end=min(found.end, duration), word_end=track.word_end(found.start, found.fired))
+        yield result, found
+
+
+def detect(stepper: Any, signal: np.ndarray, streams: int = STREAMS,
+           recognizer: RecognizeCommands | None = None, flush_s: float = FLUSH_S) -> list[Detection]:
+    return [found for _, found in detections(stepper, signal, streams, recognizer, flush_s) if found is not None]

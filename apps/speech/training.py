@@ -30,7 +30,8 @@ def frontend_config() -> dict:
 def data_record(config: SpeechConfig, folder: Path) -> dict:
     """config.json "data": the folder and how its splits were sampled (calibration.py reads it back)."""
     return {"path": str(folder.resolve()), "unknown_fraction": config.unknown_fraction,
-            "silence_fraction": config.silence_fraction, "seed": config.data_seed, "per_word": config.per_word}
+            "silence_fraction": config.silence_fraction, "seed": config.data_seed, "per_word": config.per_word,
+            "engines": list(config.engines)}
 
 
 def one_hot(features, labels):  # noqa: ANN001, ANN201 (tf.data map)
@@ -60,21 +61,37 @@ def data_folder(run: TrainRun) -> Path:
         if not Path(run.data).is_dir():
             raise UserError(f"{run.data}: not a folder (expected a Speech Commands folder)")
         return Path(run.data)
-    return data.generated_folder(run.config.per_word, run.config.data_seed, show_progress=run.verbose)
+    return data.generated_folder(run.config.per_word, run.config.data_seed, show_progress=run.verbose,
+                                 engine_names=run.config.engines)
+
+
+def initial_model(run: TrainRun, config: SpeechConfig) -> tuple:
+    """(build function, topology, builder kwargs): a fresh preset model, or the ``--init`` model as it was trained."""
+    from suite import build_model
+
+    init = getattr(run.args, "init", None)
+    if not init:
+        return lambda: build_model(config.topology, **config.model_kwargs()), config.topology, config.model_kwargs()
+    from apps.speech.model import load_keras
+    from suite.app.models import resolve_model
+
+    ref = resolve_model("speech", init, "model.keras", "keras")  # another app's model or no model: one line
+    model, init_config = load_keras(ref.path.parent)
+    return lambda: model, init_config["topology"], init_config["model"]
 
 
 def train(run: TrainRun) -> Trained:
     """Fit ``run.config`` with checkpoints in ``run.run_dir`` (a rerun resumes) and score the held-out voices."""
-    from suite import build_model
     from suite.keras import keras, tf
     from suite.training import fit, seed_everything
 
     config: SpeechConfig = run.config
+    build, topology, model_kwargs = initial_model(run, config)  # a bad --init fails before the data loads
     folder = data_folder(run)
     splits = data.load_splits(folder, config.silence_fraction, config.unknown_fraction, config.data_seed)
     if not splits["training"]:
         raise UserError(f"{folder}: the training split is empty")
-    input_shape = config.model_kwargs()["input_shape"]
+    input_shape = model_kwargs["input_shape"]
     audio = {split: dataset.load_arrays(examples) for split, examples in splits.items() if examples}
     arrays = {split: (frontend.log_mel_batch(clips), labels) for split, (clips, labels) in audio.items()}
 
@@ -86,13 +103,13 @@ def train(run: TrainRun) -> Trained:
         validation_ds = (tf.data.Dataset.from_tensor_slices((model_inputs(val_x, input_shape), val_y))
                          .batch(VALIDATION_BATCH).map(one_hot))
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
-    model, history = fit(lambda: build_model(config.topology, **config.model_kwargs()), train_ds, validation_ds,
+    model, history = fit(build, train_ds, validation_ds,
                          run.run_dir, config.train_config(), loss=loss, metrics=["accuracy"], strategy=run.strategy,
                          verbose=2 if run.verbose else 0)
     metrics = {"epochs_run": len(history.get("epoch", [])), "train_examples": int(len(audio["training"][1])),
                **heldout_metrics(model, arrays, input_shape)}
-    model_config = {"topology": config.topology, "model": config.model_kwargs(), "labels": list(LABELS),
-                    "frontend": frontend_config()}
+    model_config = {"topology": topology, "model": model_kwargs, "labels": list(LABELS), "frontend": frontend_config(),
+                    **({"init": str(Path(run.args.init).resolve())} if getattr(run.args, "init", None) else {})}
     return Trained(model, model_config, metrics, data=data_record(config, folder))
 
 

@@ -3,6 +3,6 @@
 #define STEP_INT8_MODEL_DATA_H_
 
 extern const unsigned char g_step_int8_model_data[];
-extern const unsigned int g_step_int8_model_data_len;  // 47488 bytes
+extern const unsigned int g_step_int8_model_data_len;  // 47528 bytes
 
 #endif  // STEP_INT8_MODEL_DATA_H_

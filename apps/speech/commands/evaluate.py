@@ -1,5 +1,8 @@
 """``evaluate --data DIR``: accuracy, per-class accuracy and a confusion-matrix PNG on one split of a folder.
 
+DIR is Google's full release layout (word folders, ``_background_noise_/``, list files) or its official test
+set (``_silence_/`` and ``_unknown_/`` beside the ten keywords; every clip is a test clip, scored as it is).
+
 The test split of a generated folder holds voices never heard in training. The figures have the keys every
 classifying app uses (suite.app.classification): accuracy, examples, per_class_accuracy, confusion_matrix.
 """
@@ -24,7 +27,7 @@ def evaluate_folder(model: str | os.PathLike | None, folder: str | os.PathLike, 
                     unknown_fraction: float = DEFAULT_FRACTION, silence_fraction: float = DEFAULT_SILENCE,
                     seed: int = 0, backend: str | None = None) -> dict:
     """Score one split of a Speech Commands folder with a model directory, .tflite or .onnx file."""
-    from apps.speech import data
+    from apps.speech import data, dataset
     from apps.speech.labels import LABELS
     from apps.speech.model import load_scorer
     from suite.app.classification import classification_metrics
@@ -35,7 +38,8 @@ def evaluate_folder(model: str | os.PathLike | None, folder: str | os.PathLike, 
         raise UserError(f"{folder}: the {split} split is empty")
     features, labels = data.split_features(examples)
     result = classification_metrics(labels, scorer.probabilities(features), LABELS)
-    return {"model": scorer.name, "data": str(folder), "split": split, **result}
+    return {"model": scorer.name, "data": str(folder), "layout": dataset.folder_layout(Path(folder)), "split": split,
+            **result}
 
 
 def default_plot(model: str, split: str) -> Path | None:

@@ -2,8 +2,9 @@
 
 The int8 step model (``step_int8.tflite`` of the model directory, through ``export.runtime``) advances
 one step per 20 ms log-mel frame; ``--streams`` staggered states each score a completed 1 s window, and
-the window scores go through RecognizeCommands (apps/speech/recognize.py). ``--plot PNG`` draws the
-smoothed keyword scores over time with the detections.
+the window scores go through RecognizeCommands (apps/speech/recognize.py). The recording is flushed with 0.5 s
+of silence, so a keyword that ends it is still detected; each detection says when it fired and its latency after
+the word's end. ``--plot PNG`` draws the smoothed keyword scores over time with the detections.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def stream_command(args: argparse.Namespace) -> int:
 
     from apps.speech import audio, frontend
     from apps.speech.model import load_stepper
-    from apps.speech.recognize import RecognizeCommands, audio_frames, window_scores
+    from apps.speech.recognize import RecognizeCommands, detections as stream_detections
     from suite.app.models import check_output_file
 
     plot = check_output_file(args.plot, (".png",)) if args.plot else None
@@ -42,13 +43,13 @@ def stream_command(args: argparse.Namespace) -> int:
     stepper = load_stepper(args.model, args.backend)
     recognizer = RecognizeCommands(threshold=args.threshold)
     detections, timeline = [], []
-    for start, end, scores in window_scores(stepper, audio_frames(signal), args.streams):
+    for (start, end, scores), found in stream_detections(stepper, signal, args.streams, recognizer):
         timeline.append(((start + end) / 2, scores))
-        found = recognizer.process(start, end, scores)
         if found is not None:
             detections.append(found)
             emit({"file": args.file, **found.to_dict()}, args.json,
-                 f"{found.start:7.2f} - {found.end:7.2f} s  {found.label} ({found.score:.3f})")
+                 f"{found.start:7.2f} - {found.end:7.2f} s  {found.label} ({found.score:.3f}), word ends "
+                 f"{found.word_end:.2f} s, detected at {found.fired:.2f} s: latency {found.latency:.2f} s")
     seconds = len(signal) / frontend.SAMPLE_RATE
     if not detections and not args.json:
         print(f"{args.file}: no keyword detected in {seconds:.1f} s")
