@@ -239,7 +239,8 @@ def test_generate_low_temperature_and_top_k_one_are_near_greedy(model_dir, tmp_p
 
 def test_generate_beam_count_wav_png(model_dir, tmp_path, capsys):
     records = generate_json(model_dir, capsys, "--out", str(tmp_path / "m.mid"), "--beam", "2", "--count", "2",
-                            "--bars", "1", "--seed", "3", "--wav", "--png", "--qpm", "60")
+                            "--bars", "1", "--seed", "3", "--wav", "--png", "--qpm", "60", "--branch-factor", "3",
+                            "--steps-per-iteration", "4")
     assert [Path(r["midi"]).name for r in records] == ["m-1.mid", "m-2.mid"]
     for record in records:
         with wave.open(record["wav"]) as handle:
@@ -258,6 +259,8 @@ def test_generate_beam_count_wav_png(model_dir, tmp_path, capsys):
     (["--temperature", "0"], "--temperature 0"),
     (["--top-k", "0"], "--top-k 0"),
     (["--beam", "0"], "--beam 0"),
+    (["--branch-factor", "3"], "--branch-factor 3: only applies with --beam N"),
+    (["--beam", "2", "--steps-per-iteration", "0"], "--steps-per-iteration 0: must be at least 1"),
     (["--count", "0"], "--count 0"),
     (["--primer-notes", "C4 H4"], "'H4'"),
     (["--primer-notes", "C9"], "outside the melody range"),

@@ -32,7 +32,15 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bars", type=int, default=8, help="bars of 16 sixteenth notes to generate (default 8)")
     parser.add_argument("--temperature", type=float, default=1.0, help="< 1 safer, > 1 wilder (default 1.0)")
     parser.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest events")
-    parser.add_argument("--beam", type=int, default=None, metavar="N", help="beam search with N beams (melody_rnn style)")
+    parser.add_argument("--beam", type=int, default=None, metavar="N",
+                        help="beam search with N beams over sampled branches (melody_rnn style)")
+    parser.add_argument("--branch-factor", type=int, default=None, metavar="B",
+                        help="with --beam: sampled branches per beam and iteration (default 2)")
+    parser.add_argument("--steps-per-iteration", type=int, default=None, metavar="S",
+                        help="with --beam: 16th-note steps between selections (default 16, one bar)")
+    parser.add_argument("--beam-ranking", default=None, choices=("pitch", "likelihood"),
+                        help="with --beam: rank branches by their pitch choices (default; keeps the rhythm sampled) "
+                             "or by log-likelihood (melody_rnn's; favours holds and loops)")
     parser.add_argument("--seed", type=int, default=None,
                         help="the same seed gives the same melody (default: a fresh seed, printed)")
     parser.add_argument("--qpm", type=float, default=120.0, help="tempo in quarter notes per minute (default 120)")
@@ -57,6 +65,12 @@ def check_options(args: argparse.Namespace) -> None:
         raise UserError(f"--top-k {args.top_k}: must be at least 1")
     if args.beam is not None and args.beam < 1:
         raise UserError(f"--beam {args.beam}: must be at least 1")
+    for option, value in (("--branch-factor", args.branch_factor), ("--steps-per-iteration", args.steps_per_iteration),
+                          ("--beam-ranking", args.beam_ranking)):
+        if value is not None and args.beam is None:
+            raise UserError(f"{option} {value}: only applies with --beam N")
+        if isinstance(value, int) and value < 1:
+            raise UserError(f"{option} {value}: must be at least 1")
     if not args.qpm > 0 or not math.isfinite(args.qpm):
         raise UserError(f"--qpm {args.qpm}: must be a positive number")
     if not 1 <= args.count <= MAX_COUNT:
@@ -99,13 +113,15 @@ def output_paths(out: str, count: int) -> list[Path]:
 def generate_events(melody: Any, primer: Any, args: argparse.Namespace, seed: int) -> list:
     """One event sequence per requested melody."""
     from apps.music.encoding import STEPS_PER_BAR
-    from apps.music.generation import beam_search, make_scorer, sample
+    from apps.music.generation import BRANCH_FACTOR, DEFAULT_RANKING, STEPS_PER_ITERATION, beam_search, make_scorer, sample
 
     steps = args.bars * STEPS_PER_BAR
     scorer = make_scorer(melody)
     if args.beam:
-        return [beam_search(melody, steps, args.beam, primer, args.temperature, args.top_k, seed + index, scorer)[0]
-                for index in range(args.count)]
+        search = {"branch_factor": args.branch_factor or BRANCH_FACTOR, "ranking": args.beam_ranking or DEFAULT_RANKING,
+                  "steps_per_iteration": args.steps_per_iteration or STEPS_PER_ITERATION}
+        return [beam_search(melody, steps, args.beam, primer, args.temperature, args.top_k, seed + index, scorer,
+                            **search)[0] for index in range(args.count)]
     return list(sample(melody, steps, primer, args.count, args.temperature, args.top_k, seed, scorer))
 
 
