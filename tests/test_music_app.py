@@ -87,8 +87,9 @@ def test_generate_onnx_without_tensorflow_continues_the_primer(tmp_path, without
 
 
 def test_score_without_tensorflow_matches_keras(tmp_path, without_tensorflow):
-    """The exported int8 step model's NLL of a melody, TF-free, equals the Keras sequence model's within 2%."""
+    """The exported int8 step model's NLL of a melody, TF-free, equals the Keras sequence model's within 3%."""
     from apps.music import model as melody_model
+    from apps.music.conditions import prefix_tokens
     from apps.music.midi import read_midi_melody
 
     walk, leaps = scale_walk(tmp_path / "walk.mid"), random_leaps(tmp_path / "leaps.mid")
@@ -97,9 +98,12 @@ def test_score_without_tensorflow_matches_keras(tmp_path, without_tensorflow):
     walk_record, leaps_record = json_lines(run.stdout)
     keras = melody_model.load()
     for path, record in ((walk, walk_record), (leaps, leaps_record)):
-        log_probs, _ = melody_model.target_log_probs(keras, [encode(read_midi_melody(path))])
+        labels = record["conditions"]  # the shipped model is conditioned: scored after the labels it reports
+        prefix = prefix_tokens(labels["style"], labels["meter"], labels["tonic"], labels["mode"])
+        log_probs, _ = melody_model.target_log_probs(keras, [encode(read_midi_melody(path))], prefixes=[prefix])
         assert record["scored_events"] == log_probs.size
-        assert record["nll"] == pytest.approx(-log_probs.mean(), rel=0.02)
+        # full int8 (activations too): the conditioned model's walk scores +2.3% over Keras (docs/apps/music.md)
+        assert record["nll"] == pytest.approx(-log_probs.mean(), rel=0.03)
     assert walk_record["nll"] < 0.5 * leaps_record["nll"]  # a scale walk is far likelier than random leaps
 
 

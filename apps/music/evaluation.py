@@ -187,31 +187,46 @@ class ModeSettings:
     beam: int = 4
 
 
-def greedy(melody, scorer, count: int, settings: ModeSettings) -> np.ndarray:
-    """The likeliest event every step (top-1), from first notes drawn like sampling's."""
+def drawn_prefixes(melody, count: int) -> list:
+    """Control tokens per melody for a conditioned model (drawn like the training tunes' labels), else None each."""
+    if not getattr(melody, "conditioned", False):
+        return [None] * count
+    from apps.music.conditions import draw_prefix
+
+    rng = np.random.default_rng([SAMPLE_SEED, 1])
+    return [draw_prefix(melody.config["condition_counts"], rng) for _ in range(count)]
+
+
+def sampled(melody, scorer, count: int, **sampling) -> np.ndarray:
+    """``count`` sampled melodies: one batch, or one melody per drawn condition for a conditioned model."""
     from apps.music.generation import sample
 
-    return sample(melody, EXCERPT_EVENTS, count=count, top_k=1, seed=SAMPLE_SEED, scorer=scorer)
+    prefixes = drawn_prefixes(melody, count)
+    if prefixes[0] is None:
+        return sample(melody, EXCERPT_EVENTS, count=count, seed=SAMPLE_SEED, scorer=scorer, **sampling)
+    return np.stack([sample(melody, EXCERPT_EVENTS, seed=SAMPLE_SEED + index, scorer=scorer, prefix=prefix,
+                            **sampling)[0] for index, prefix in enumerate(prefixes)])
+
+
+def greedy(melody, scorer, count: int, settings: ModeSettings) -> np.ndarray:
+    """The likeliest event every step (top-1), from first notes drawn like sampling's."""
+    return sampled(melody, scorer, count, top_k=1)
 
 
 def sampling(melody, scorer, count: int, settings: ModeSettings) -> np.ndarray:
-    from apps.music.generation import sample
-
-    return sample(melody, EXCERPT_EVENTS, count=count, temperature=settings.temperature, seed=SAMPLE_SEED, scorer=scorer)
+    return sampled(melody, scorer, count, temperature=settings.temperature)
 
 
 def top_k(melody, scorer, count: int, settings: ModeSettings) -> np.ndarray:
-    from apps.music.generation import sample
-
-    return sample(melody, EXCERPT_EVENTS, count=count, temperature=settings.temperature, top_k=settings.top_k,
-                  seed=SAMPLE_SEED, scorer=scorer)
+    return sampled(melody, scorer, count, temperature=settings.temperature, top_k=settings.top_k)
 
 
 def beam(melody, scorer, count: int, settings: ModeSettings) -> np.ndarray:
     from apps.music.generation import beam_search
 
     return np.stack([beam_search(melody, EXCERPT_EVENTS, settings.beam, temperature=settings.temperature,
-                                 seed=SAMPLE_SEED + index, scorer=scorer)[0] for index in range(count)])
+                                 seed=SAMPLE_SEED + index, scorer=scorer, prefix=prefix)[0]
+                     for index, prefix in enumerate(drawn_prefixes(melody, count))])
 
 
 SAMPLING_MODES = {"greedy": greedy, "sampling": sampling, "top-k": top_k, "beam": beam}

@@ -241,28 +241,33 @@ def sample_rows(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return np.minimum((cumulative <= draws).sum(axis=-1), probabilities.shape[-1] - 1)
 
 
-def primer_histories(melody: MelodyModel, primer: np.ndarray | None, count: int,
-                     rng: np.random.Generator) -> np.ndarray:
-    """(count, T) starting events: the primer, else a first note drawn from the corpus's first events."""
+def primer_histories(melody: MelodyModel, primer: np.ndarray | None, count: int, rng: np.random.Generator,
+                     prefix: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """(count, T) starting events and how many of the requested steps they already hold: the control tokens
+    ``prefix`` (a conditioned model: it draws the first note itself), then the primer; else a first note
+    drawn from the corpus's first events."""
+    head = np.zeros(0, np.int64) if prefix is None else np.asarray(prefix, np.int64)
     if primer is not None and len(primer):
-        return np.tile(np.asarray(primer, np.int64), (count, 1))
+        return np.tile(np.concatenate([head, np.asarray(primer, np.int64)]), (count, 1)), 0
+    if prefix is not None:
+        return np.tile(head, (count, 1)), 0
     first = sample_rows(np.tile(melody.first_event_probabilities, (count, 1)), rng)
-    return first[:, None].astype(np.int64)
+    return first[:, None].astype(np.int64), 1  # a drawn first note counts as a step
 
 
 def sample(melody: MelodyModel, steps: int, primer: np.ndarray | None = None, count: int = 1,
            temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
-           scorer: Any = None) -> np.ndarray:
-    """``count`` event sequences (count, len(primer) + steps): the primer, then ``steps`` sampled events."""
+           scorer: Any = None, prefix: np.ndarray | None = None) -> np.ndarray:
+    """``count`` event sequences (count, len(primer) + steps): the primer, then ``steps`` sampled events
+    (after the control tokens ``prefix`` for a conditioned model; they are not returned)."""
     rng = np.random.default_rng(seed)
     scorer = scorer or make_scorer(melody)
-    histories = primer_histories(melody, primer, count, rng)
-    added = steps - (0 if primer is not None and len(primer) else 1)  # a drawn first note counts as a step
+    histories, drawn = primer_histories(melody, primer, count, rng, prefix)
     probabilities, state = scorer.start(histories)
-    for _ in range(added):
+    for _ in range(steps - drawn):
         events = next_events(probabilities, state.histories, temperature, top_k, rng)
         probabilities, state = scorer.advance(state, events)
-    return state.histories
+    return state.histories[:, 0 if prefix is None else len(prefix):]
 
 
 @dataclass
@@ -311,16 +316,17 @@ DEFAULT_RANKING = "pitch"
 def beam_search(melody: MelodyModel, steps: int, beam: int, primer: np.ndarray | None = None,
                 temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
                 scorer: Any = None, branch_factor: int = BRANCH_FACTOR,
-                steps_per_iteration: int = STEPS_PER_ITERATION, ranking: str = DEFAULT_RANKING) -> tuple[np.ndarray, float]:
+                steps_per_iteration: int = STEPS_PER_ITERATION, ranking: str = DEFAULT_RANKING,
+                prefix: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """The best of the sampled beams (melody_rnn's beam search, ranked by ``RANKINGS[ranking]``) and
-    its log-likelihood under the model."""
+    its log-likelihood under the model (after the control tokens ``prefix``, not returned)."""
     if ranking not in RANKINGS:
         raise ValueError(f"unknown beam ranking {ranking!r}; expected one of {sorted(RANKINGS)}")
     rank = RANKINGS[ranking]
     rng = np.random.default_rng(seed)
     scorer = scorer or make_scorer(melody)
-    histories = primer_histories(melody, primer, 1, rng)
-    added = steps - (0 if primer is not None and len(primer) else 1)
+    histories, drawn = primer_histories(melody, primer, 1, rng, prefix)
+    added = steps - drawn
     probabilities, state = scorer.start(histories)
     scores = BeamScores.zeros(1)
     done = 0
@@ -334,14 +340,16 @@ def beam_search(melody: MelodyModel, steps: int, beam: int, primer: np.ndarray |
             done += 1
         keep = np.argsort(-rank(scores), kind="stable")[:beam]
         probabilities, state, scores = probabilities[keep], state.select(keep), scores.select(keep)
-    return state.histories[0], float(scores.log_likelihood[0])
+    return state.histories[0, 0 if prefix is None else len(prefix):], float(scores.log_likelihood[0])
 
 
-def stepwise_log_probs(melody: MelodyModel, events: np.ndarray, scorer: Any = None) -> np.ndarray:
-    """log P(events[t] | events[:t]) for t >= 1, computed step by step by the scorer."""
+def stepwise_log_probs(melody: MelodyModel, events: np.ndarray, scorer: Any = None,
+                       prefix: np.ndarray | None = None) -> np.ndarray:
+    """log P(events[t] | prefix, events[:t]) for t >= 1, computed step by step by the scorer."""
     scorer = scorer or make_scorer(melody)
     events = np.asarray(events, np.int64)
-    probabilities, state = scorer.start(events[None, :1])
+    head = np.zeros(0, np.int64) if prefix is None else np.asarray(prefix, np.int64)
+    probabilities, state = scorer.start(np.concatenate([head, events[:1]])[None])
     log_probs = []
     for event in events[1:]:
         log_probs.append(np.log(max(probabilities[0, event], PROBABILITY_FLOOR)))
