@@ -87,9 +87,8 @@ def test_generate_onnx_without_tensorflow_continues_the_primer(tmp_path, without
 
 
 def test_score_without_tensorflow_matches_keras(tmp_path, without_tensorflow):
-    """The exported int8 step model's NLL of a melody, TF-free, equals the Keras sequence model's within 3%."""
+    """The exported int8 step model's NLL of a melody, TF-free, equals the Keras sequence model's within 2%."""
     from apps.music import model as melody_model
-    from apps.music.conditions import prefix_tokens
     from apps.music.midi import read_midi_melody
 
     walk, leaps = scale_walk(tmp_path / "walk.mid"), random_leaps(tmp_path / "leaps.mid")
@@ -98,12 +97,9 @@ def test_score_without_tensorflow_matches_keras(tmp_path, without_tensorflow):
     walk_record, leaps_record = json_lines(run.stdout)
     keras = melody_model.load()
     for path, record in ((walk, walk_record), (leaps, leaps_record)):
-        labels = record["conditions"]  # the shipped model is conditioned: scored after the labels it reports
-        prefix = prefix_tokens(labels["style"], labels["meter"], labels["tonic"], labels["mode"])
-        log_probs, _ = melody_model.target_log_probs(keras, [encode(read_midi_melody(path))], prefixes=[prefix])
+        log_probs, _ = melody_model.target_log_probs(keras, [encode(read_midi_melody(path))])
         assert record["scored_events"] == log_probs.size
-        # full int8 (activations too): the conditioned model's walk scores +2.3% over Keras (docs/apps/music.md)
-        assert record["nll"] == pytest.approx(-log_probs.mean(), rel=0.03)
+        assert record["nll"] == pytest.approx(-log_probs.mean(), rel=0.02)
     assert walk_record["nll"] < 0.5 * leaps_record["nll"]  # a scale walk is far likelier than random leaps
 
 
@@ -139,6 +135,10 @@ def test_wrong_kind_inputs_are_one_line(command, tmp_path, without_tensorflow):
     }
     if command == "generate":
         cases[("--out", "folder.mid")] = "folder.mid: is a folder; --out needs a file path"
+        # the shipped model is unconditioned (its conditioned retrain failed export's gate: docs/apps/music.md)
+        cases[("--out", "x.mid", "--key", "D", "--mode", "minor", "--style", "irish")] = (
+            f"{SHIPPED}: this model was trained without conditioning (--style, --key, --mode cannot apply; "
+            "a model trained with --config conditioned takes them)")
     for argv, message in cases.items():
         run = music(command, *argv, env=without_tensorflow, cwd=tmp_path)
         assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: {message}\n"), argv

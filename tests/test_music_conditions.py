@@ -205,9 +205,3 @@ def test_meter_classifier_tells_waltzes_from_marches_and_keys_agree():
     assert adherence.key_agreement(c_major, 0, "major") == {"exact": 1.0, "same_scale": 1.0}
     assert adherence.key_agreement(c_major, 9, "minor") == {"exact": 0.0, "same_scale": 1.0}  # A minor: relative
     assert adherence.key_agreement(c_major, 2, "major") == {"exact": 0.0, "same_scale": 0.0}
-
-
-def test_shipped_prefix_constant_is_german_4_4_c_major():
-    from tests.test_music_generate import SHIPPED_PREFIX
-
-    assert SHIPPED_PREFIX.tolist() == conditions.prefix_tokens("german", "4/4", 0, "major").tolist()

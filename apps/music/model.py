@@ -52,6 +52,16 @@ class MelodyModel:
         return self.music.conditioning
 
     @property
+    def folder(self) -> Path | None:
+        """The model directory (the exported step file's folder when opened from one)."""
+        return self.source.parent if self.step_file is not None and self.source is not None else self.source
+
+    def unconditioned_error(self, given: str) -> UserError:
+        """The one line for condition options (``given``) asked of a model trained without conditioning."""
+        return UserError(f"{self.folder}: this model was trained without conditioning ({given} cannot apply; "
+                         "a model trained with --config conditioned takes them)")
+
+    @property
     def name(self) -> str:
         """How plots and messages name the model: its folder (or file) and preset."""
         where = self.source.name if self.source is not None else "music model"

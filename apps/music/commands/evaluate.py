@@ -69,6 +69,8 @@ def evaluate(args: argparse.Namespace) -> int:
     from suite.modeldir import update_metrics
 
     melody = melody_model.load(args.model)
+    if args.conditions and not melody.conditioned:
+        raise melody.unconditioned_error("--conditions")
     settings = melody.music
     corpus = data.load_corpus(melody.config.get("data", {}).get("data_dir"), settings.limit, show_progress=not args.json)
     heldout = corpus.split(args.split)
@@ -76,8 +78,6 @@ def evaluate(args: argparse.Namespace) -> int:
     if melody.conditioned:
         by_tune = data.condition_prefixes(corpus, show_progress=not args.json)
         prefixes = {name: data.split_prefixes(corpus, name, by_tune) for name in ("train", args.split)}
-    elif args.conditions:
-        raise UserError(f"{melody.source}: not trained with conditioning; --conditions needs a conditioned model")
     scores = melody_model.evaluate_sequences(melody, heldout, None if prefixes is None else prefixes[args.split])
     baseline = baseline_metrics(corpus.split("train"), heldout, settings.ngram_order)
     record = {"model": str(melody.source), "split": args.split, "tunes": len(heldout), "events": scores["events"],

@@ -152,7 +152,7 @@ def melody_prefixes(melody: Any, args: argparse.Namespace, seed: int, primer: An
         given = [f"--{name}" for name, value in (("style", args.style), ("meter", args.meter), ("key", args.key),
                                                   ("mode", args.mode)) if value is not None]
         if given:
-            raise UserError(f"{melody.source}: not trained with conditioning, so {', '.join(given)} cannot apply")
+            raise melody.unconditioned_error(", ".join(given))
         return [None] * args.count
     rng = np.random.default_rng([seed, 1])  # its own stream: the same seed gives the same labels and melody
     return [draw_prefix(melody.config["condition_counts"], rng, **asked) for _ in range(args.count)]
