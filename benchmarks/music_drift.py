@@ -29,7 +29,8 @@ def drift(model_dir: Path) -> dict:
     tunes = [tune for tune in corpus_tunes(keras.config, SPLITS["heldout"]) if len(tune) > 1][:GENERATION_CHECK_TUNES]
     keras_log_probs, _ = melody_model.target_log_probs(keras, tunes)
     position = np.concatenate([np.arange(1, len(tune)) for tune in tunes])  # the scored event's index in its tune
-    record = {"tunes": len(tunes), "events": int(keras_log_probs.size), "nll_keras": round(float(-keras_log_probs.mean()), 4)}
+    record = {"tunes": len(tunes), "events": int(keras_log_probs.size),
+              "nll_keras": round(float(-keras_log_probs.mean()), 4)}
     for name in STEP_FILES:
         if not (model_dir / name).is_file():
             continue
