@@ -48,7 +48,7 @@ def write_midi_folder(folder: Path, count: int, seed: int = 0) -> Path:
     return folder
 
 
-def train_tiny(work: Path, tunes: int = 80) -> Path:
+def train_tiny(work: Path, tunes: int = 80, extra: tuple[str, ...] = ()) -> Path:
     """The shared ``train`` with the tiny preset on synthetic MIDI tunes; returns the model directory."""
     from suite.app import main
     from suite.app.paths import CACHE_ENV
@@ -58,7 +58,7 @@ def train_tiny(work: Path, tunes: int = 80) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CACHE_ENV, str(work / "cache"))  # the corpus cache stays in the test's folder
         code = main("music", ["train", "--config", "tiny", "--data", str(data), "--runs", str(work / "runs"),
-                              "--out", str(out), "--json", *[f"--set={o}" for o in TINY_TRAINING]])
+                              "--out", str(out), "--json", *[f"--set={o}" for o in TINY_TRAINING + extra]])
     assert code == 0
     assert json.loads((out / "config.json").read_text())["app"] == "music"
     return out

@@ -239,7 +239,8 @@ def test_generate_low_temperature_and_top_k_one_are_near_greedy(model_dir, tmp_p
 
 def test_generate_beam_count_wav_png(model_dir, tmp_path, capsys):
     records = generate_json(model_dir, capsys, "--out", str(tmp_path / "m.mid"), "--beam", "2", "--count", "2",
-                            "--bars", "1", "--seed", "3", "--wav", "--png", "--qpm", "60")
+                            "--bars", "1", "--seed", "3", "--wav", "--png", "--qpm", "60", "--branch-factor", "3",
+                            "--steps-per-iteration", "4")
     assert [Path(r["midi"]).name for r in records] == ["m-1.mid", "m-2.mid"]
     for record in records:
         with wave.open(record["wav"]) as handle:
@@ -258,7 +259,11 @@ def test_generate_beam_count_wav_png(model_dir, tmp_path, capsys):
     (["--temperature", "0"], "--temperature 0"),
     (["--top-k", "0"], "--top-k 0"),
     (["--beam", "0"], "--beam 0"),
+    (["--branch-factor", "3"], "--branch-factor 3: only applies with --beam N"),
+    (["--beam", "2", "--steps-per-iteration", "0"], "--steps-per-iteration 0: must be at least 1"),
     (["--count", "0"], "--count 0"),
+    (["--key", "D"], "this model was trained without conditioning (--key cannot apply"),
+    (["--style", "polka"], "--style polka: expected one of irish, german, chinese, other"),
     (["--primer-notes", "C4 H4"], "'H4'"),
     (["--primer-notes", "C9"], "outside the melody range"),
     (["--primer", "missing.mid"], "not found"),
@@ -311,6 +316,29 @@ def test_evaluate_scores_the_model(model_dir, work, capsys, monkeypatch):
     assert record["nll"] == pytest.approx(metrics["nll"], rel=1e-6)  # the train hook's held-out figure, again
     assert record["baseline_nll"] == pytest.approx(metrics["baseline"]["nll"], rel=1e-9)
     assert sorted(work.iterdir()) == before  # nothing written into the working directory
+
+
+def test_evaluate_samples_compares_sampling_modes(model_dir, work, capsys, monkeypatch):
+    from apps.music import evaluation
+
+    monkeypatch.setenv(CACHE_ENV, str(work / "cache"))
+    assert run_cli("evaluate", "--model", str(model_dir), "--samples", "8", "--json") == 2  # synthetic tunes < 8 bars
+    assert "held-out tunes of 128 events or more" in capsys.readouterr().err
+    monkeypatch.setattr(evaluation, "EXCERPT_EVENTS", 32)  # two bars: the synthetic held-out tunes have them
+    assert run_cli("evaluate", "--model", str(model_dir), "--samples", "8", "--modes", "greedy,beam", "--beam", "2",
+                   "--json") == 0
+    samples = json.loads(capsys.readouterr().out)["samples"]
+    assert list(samples["modes"]) == ["greedy", "beam"] and samples["generator"].endswith("step_int8.tflite")
+    assert samples["corpus"]["melodies"] >= 5
+    for mode in samples["modes"].values():
+        assert mode["melodies"] == 8 and 0.0 <= mode["two_sample_accuracy"] <= 1.0
+        assert len(mode["pitch_classes_histogram"]) == 12 and sum(mode["durations_histogram"]) == pytest.approx(1, abs=1e-3)
+        assert set(mode["goals"]) >= {"density_within_20pct", "two_sample_at_most_0.65"}
+    assert run_cli("evaluate", "--model", str(model_dir), "--samples", "8", "--modes", "greedy,loud") == 2
+    assert "--modes greedy,loud" in capsys.readouterr().err
+    assert run_cli("evaluate", "--model", str(model_dir), "--conditions", "5") == 2  # the tiny model is unconditioned
+    assert capsys.readouterr().err == (f"error: {model_dir}: this model was trained without conditioning (--conditions "
+                                       "cannot apply; a model trained with --config conditioned takes them)\n")
 
 
 # ------------------------------------------------------------------ the shipped exported step model

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from apps.music.encoding import VOCAB_SIZE
 from export.calibration import register_dataset
 from suite.errors import UserError
 
@@ -30,6 +31,11 @@ SHIFT_STRIDE = 8
 
 def corpus_tunes(config: dict, split: str) -> list[np.ndarray]:
     """The tunes of ``split``: from the training corpus's cache, else from a small fresh parse."""
+    return corpus_tunes_and_prefixes(config, split)[0]
+
+
+def corpus_tunes_and_prefixes(config: dict, split: str) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """corpus_tunes, and their control tokens when the model is conditioned (else None)."""
     from apps.music import corpus
 
     data = config.get("data", {})
@@ -38,9 +44,16 @@ def corpus_tunes(config: dict, split: str) -> list[np.ndarray]:
     cached = corpus.cache_path(corpus.limit_sources(sources, limit), data_dir, limit)
     if not cached.exists():
         limit = min(limit or FRESH_MACHINE_TUNES, FRESH_MACHINE_TUNES)
-    dataset, _, _ = corpus.prepare(data_dir, limit=limit, show_progress=False)
-    tunes = dataset.split(split)
-    return tunes or dataset.events  # a tiny subset may leave a split empty
+    dataset, path, _ = corpus.prepare(data_dir, limit=limit, show_progress=False)
+    name = split if dataset.split(split) else None  # a tiny subset may leave a split empty
+    tunes = dataset.split(name) if name else dataset.events
+    if not config.get("settings", {}).get("conditioning"):
+        return tunes, None
+    from apps.music.data import condition_prefixes, split_prefixes
+
+    dataset.info["cache_path"] = str(path)
+    by_tune = condition_prefixes(dataset, show_progress=False)
+    return tunes, split_prefixes(dataset, name, by_tune) if name else [by_tune[t] for t in dataset.tune_ids]
 
 
 @register_dataset("music")
@@ -52,10 +65,15 @@ def music_dataset(config: dict, split: str, count: int) -> tuple[np.ndarray, np.
     if not music.streamable:  # export converts the step model, which causal attention does not have
         raise UserError("an attention model is not streamable, so it has no step model to export "
                         "(generate with --backend keras)")
-    rows = whole_windows(corpus_tunes(config, SPLITS.get(split, "test")), music.window, count)
+    tunes, prefixes = corpus_tunes_and_prefixes(config, SPLITS.get(split, "test"))
+    if prefixes is not None:  # conditioned: each tune's first window starts with its control tokens
+        tunes = [np.concatenate([prefix, tune]) for prefix, tune in zip(prefixes, tunes)]
+    rows = whole_windows(tunes, music.window, count)
     chosen = np.random.default_rng(0).permutation(len(rows))[:count]
     rows = rows[np.sort(chosen)]
-    return model_inputs(music, rows[:, :-1]), rows[:, 1:].astype(np.int64)
+    targets = rows[:, 1:].astype(np.int64)
+    targets[targets >= VOCAB_SIZE] = 0  # a control token is never predicted: score NO_EVENT there (both sides alike)
+    return model_inputs(music, rows[:, :-1]), targets
 
 
 def whole_windows(tunes: list[np.ndarray], window: int, count: int) -> np.ndarray:
@@ -82,24 +100,27 @@ def after_export(model_dir: Path, exports: dict[str, dict]) -> dict[str, Any]:
     from suite.modeldir import read_metrics
 
     keras_melody = melody_model.load(model_dir)
-    heldout = corpus_tunes(keras_melody.config, SPLITS["heldout"])
-    tunes = [tune for tune in heldout if len(tune) > 1][:GENERATION_CHECK_TUNES]
-    keras_log_probs, _ = melody_model.target_log_probs(keras_melody, tunes)
+    heldout, prefixes = corpus_tunes_and_prefixes(keras_melody.config, SPLITS["heldout"])
+    kept = [index for index, tune in enumerate(heldout) if len(tune) > 1][:GENERATION_CHECK_TUNES]
+    tunes = [heldout[index] for index in kept]
+    prefixes = None if prefixes is None else [prefixes[index] for index in kept]
+    keras_log_probs, _ = melody_model.target_log_probs(keras_melody, tunes, prefixes=prefixes)
     checks = dict(read_metrics(model_dir).get("generation_check", {}))
     for name, summary in exports.items():
         if "metric" in summary:  # a file that failed to convert has nothing to step through
-            checks[name] = stepped_check(keras_melody, Path(model_dir) / name, tunes, keras_log_probs)
+            checks[name] = stepped_check(keras_melody, Path(model_dir) / name, tunes, keras_log_probs, prefixes)
     return {"generation_check": checks}
 
 
 def stepped_check(keras_melody: Any, step_file: Path, tunes: list[np.ndarray],
-                  keras_log_probs: np.ndarray) -> dict[str, Any]:
+                  keras_log_probs: np.ndarray, prefixes: list[np.ndarray] | None = None) -> dict[str, Any]:
     from apps.music.generation import make_scorer, stepwise_log_probs
     from apps.music.model import MelodyModel
 
     exported = MelodyModel(None, keras_melody.config, keras_melody.music, step_file=step_file)
     scorer = make_scorer(exported)
-    log_probs = np.concatenate([stepwise_log_probs(exported, tune, scorer) for tune in tunes])
+    prefixes = [None] * len(tunes) if prefixes is None else prefixes
+    log_probs = np.concatenate([stepwise_log_probs(exported, tune, scorer, prefix) for tune, prefix in zip(tunes, prefixes)])
     keras_nll, export_nll = float(-keras_log_probs.mean()), float(-log_probs.mean())
     increase = export_nll / keras_nll - 1.0
     return {"tunes": len(tunes), "events": int(log_probs.size), "nll_keras": round(keras_nll, 5),

@@ -13,8 +13,21 @@ steps in a ``ScorerState``:
   constant ``attention_window`` times larger.
 
 Beam search follows Magenta's melody_rnn: each iteration every beam branches into
-``BRANCH_FACTOR`` sampled continuations of ``STEPS_PER_ITERATION`` events, and the ``beam`` most
-likely (by the model's log-likelihood) survive. Pure argmax beams repeat one note forever.
+``branch_factor`` continuations of ``steps_per_iteration`` events sampled from the model (with the
+chosen temperature and top-k), and the ``beam`` best branches survive. What "best" means is a
+ranking (``RANKINGS``):
+
+- ``likelihood`` (melody_rnn's): the branch's log-likelihood. On the shipped model it collapses
+  (seeds 1-20, beam 4: 26 notes per 8 bars instead of 50 sampled, pitch range 6.7 instead of 14.8,
+  notes held 60 steps, one melody a 4-note loop): a hold or a loop costs less likelihood than a new
+  pitch, so every selection favours them, and 32 selections compound.
+- ``pitch`` (the default): rhythm (hold / rest / new note) is left to sampling, and the branches are
+  ranked by their pitch choices only, as a z-score: the sum over the branch's note onsets of
+  log q(pitch) + H(q), where q is the model's pitch distribution given an onset, divided by the
+  square root of the summed variance of log q. Each term has mean 0 under the model, so the score
+  does not reward more or fewer notes, nor entering predictable states; it keeps branches whose
+  pitches were likelier than the model itself expected. Same seeds: 44 notes, range 12.2, longest
+  note 16 steps (the corpus's 8-bar excerpts: 43 notes, range 13.1).
 """
 from __future__ import annotations
 
@@ -29,7 +42,9 @@ from apps.music.model import MelodyModel, model_inputs
 from apps.music.stats import STUCK_NOTE_STEPS
 
 BRANCH_FACTOR = 2
-STEPS_PER_ITERATION = 4  # one quarter note per beam iteration
+# One bar per beam iteration: with a quarter note (4) the 32 selections of 8 bars compound into
+# loops (pitch range 11.0, a melody with 9% distinct interval 4-grams); a bar gives 12.2 and >= 67%.
+STEPS_PER_ITERATION = 16
 PROBABILITY_FLOOR = 1e-12
 # The longest note generation sustains: one step short of what the statistics call stuck (four 4/4
 # bars). Sampling at temperature 1 otherwise holds about one note in 100 melodies that long; the
@@ -226,59 +241,115 @@ def sample_rows(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return np.minimum((cumulative <= draws).sum(axis=-1), probabilities.shape[-1] - 1)
 
 
-def primer_histories(melody: MelodyModel, primer: np.ndarray | None, count: int,
-                     rng: np.random.Generator) -> np.ndarray:
-    """(count, T) starting events: the primer, else a first note drawn from the corpus's first events."""
+def primer_histories(melody: MelodyModel, primer: np.ndarray | None, count: int, rng: np.random.Generator,
+                     prefix: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """(count, T) starting events and how many of the requested steps they already hold: the control tokens
+    ``prefix`` (a conditioned model: it draws the first note itself), then the primer; else a first note
+    drawn from the corpus's first events."""
+    head = np.zeros(0, np.int64) if prefix is None else np.asarray(prefix, np.int64)
     if primer is not None and len(primer):
-        return np.tile(np.asarray(primer, np.int64), (count, 1))
+        return np.tile(np.concatenate([head, np.asarray(primer, np.int64)]), (count, 1)), 0
+    if prefix is not None:
+        return np.tile(head, (count, 1)), 0
     first = sample_rows(np.tile(melody.first_event_probabilities, (count, 1)), rng)
-    return first[:, None].astype(np.int64)
+    return first[:, None].astype(np.int64), 1  # a drawn first note counts as a step
 
 
 def sample(melody: MelodyModel, steps: int, primer: np.ndarray | None = None, count: int = 1,
            temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
-           scorer: Any = None) -> np.ndarray:
-    """``count`` event sequences (count, len(primer) + steps): the primer, then ``steps`` sampled events."""
+           scorer: Any = None, prefix: np.ndarray | None = None) -> np.ndarray:
+    """``count`` event sequences (count, len(primer) + steps): the primer, then ``steps`` sampled events
+    (after the control tokens ``prefix`` for a conditioned model; they are not returned)."""
     rng = np.random.default_rng(seed)
     scorer = scorer or make_scorer(melody)
-    histories = primer_histories(melody, primer, count, rng)
-    added = steps - (0 if primer is not None and len(primer) else 1)  # a drawn first note counts as a step
+    histories, drawn = primer_histories(melody, primer, count, rng, prefix)
     probabilities, state = scorer.start(histories)
-    for _ in range(added):
+    for _ in range(steps - drawn):
         events = next_events(probabilities, state.histories, temperature, top_k, rng)
         probabilities, state = scorer.advance(state, events)
-    return state.histories
+    return state.histories[:, 0 if prefix is None else len(prefix):]
+
+
+@dataclass
+class BeamScores:
+    """Per-branch sums the rankings read: log-likelihood, and the pitch z-score's numerator and variance."""
+
+    log_likelihood: np.ndarray
+    pitch_excess: np.ndarray
+    pitch_variance: np.ndarray
+
+    @classmethod
+    def zeros(cls, count: int) -> "BeamScores":
+        return cls(np.zeros(count), np.zeros(count), np.zeros(count))
+
+    def select(self, rows: np.ndarray) -> "BeamScores":
+        return BeamScores(self.log_likelihood[rows], self.pitch_excess[rows], self.pitch_variance[rows])
+
+    def added(self, probabilities: np.ndarray, events: np.ndarray) -> "BeamScores":
+        """The sums after ``events`` drawn from ``probabilities`` (the model's, before temperature/top-k)."""
+        picked = np.log(np.maximum(probabilities[np.arange(len(events)), events], PROBABILITY_FLOOR))
+        onset = events >= FIRST_NOTE_ON
+        pitches = probabilities[:, FIRST_NOTE_ON:]
+        q = pitches / np.maximum(pitches.sum(axis=-1, keepdims=True), PROBABILITY_FLOOR)
+        log_q = np.log(np.maximum(q, PROBABILITY_FLOOR))
+        entropy = -(q * log_q).sum(axis=-1)
+        variance = (q * log_q**2).sum(axis=-1) - entropy**2
+        chosen = log_q[np.arange(len(events)), np.maximum(events - FIRST_NOTE_ON, 0)]
+        return BeamScores(self.log_likelihood + picked,
+                          self.pitch_excess + np.where(onset, chosen + entropy, 0.0),
+                          self.pitch_variance + np.where(onset, variance, 0.0))
+
+
+def rank_by_likelihood(scores: BeamScores) -> np.ndarray:
+    return scores.log_likelihood
+
+
+def rank_by_pitch(scores: BeamScores) -> np.ndarray:
+    return scores.pitch_excess / np.sqrt(scores.pitch_variance + PITCH_VARIANCE_FLOOR)
+
+
+PITCH_VARIANCE_FLOOR = 1e-3  # a branch with no onset yet scores 0, not 0/0
+RANKINGS = {"pitch": rank_by_pitch, "likelihood": rank_by_likelihood}
+DEFAULT_RANKING = "pitch"
 
 
 def beam_search(melody: MelodyModel, steps: int, beam: int, primer: np.ndarray | None = None,
                 temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
-                scorer: Any = None) -> tuple[np.ndarray, float]:
-    """The most likely of the sampled beams (melody_rnn's beam search) and its log-likelihood."""
+                scorer: Any = None, branch_factor: int = BRANCH_FACTOR,
+                steps_per_iteration: int = STEPS_PER_ITERATION, ranking: str = DEFAULT_RANKING,
+                prefix: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """The best of the sampled beams (melody_rnn's beam search, ranked by ``RANKINGS[ranking]``) and
+    its log-likelihood under the model (after the control tokens ``prefix``, not returned)."""
+    if ranking not in RANKINGS:
+        raise ValueError(f"unknown beam ranking {ranking!r}; expected one of {sorted(RANKINGS)}")
+    rank = RANKINGS[ranking]
     rng = np.random.default_rng(seed)
     scorer = scorer or make_scorer(melody)
-    histories = primer_histories(melody, primer, 1, rng)
-    added = steps - (0 if primer is not None and len(primer) else 1)
+    histories, drawn = primer_histories(melody, primer, 1, rng, prefix)
+    added = steps - drawn
     probabilities, state = scorer.start(histories)
-    scores = np.zeros(1)
+    scores = BeamScores.zeros(1)
     done = 0
     while done < added:
-        rows = np.repeat(np.arange(len(scores)), BRANCH_FACTOR)
-        probabilities, state, scores = probabilities[rows], state.select(rows), scores[rows]
-        for _ in range(min(STEPS_PER_ITERATION, added - done)):
+        rows = np.repeat(np.arange(len(scores.log_likelihood)), branch_factor)
+        probabilities, state, scores = probabilities[rows], state.select(rows), scores.select(rows)
+        for _ in range(min(steps_per_iteration, added - done)):
             events = next_events(probabilities, state.histories, temperature, top_k, rng)
-            scores = scores + np.log(np.maximum(probabilities[np.arange(len(events)), events], PROBABILITY_FLOOR))
+            scores = scores.added(probabilities, events)
             probabilities, state = scorer.advance(state, events)
             done += 1
-        keep = np.argsort(-scores, kind="stable")[:beam]
-        probabilities, state, scores = probabilities[keep], state.select(keep), scores[keep]
-    return state.histories[0], float(scores[0])
+        keep = np.argsort(-rank(scores), kind="stable")[:beam]
+        probabilities, state, scores = probabilities[keep], state.select(keep), scores.select(keep)
+    return state.histories[0, 0 if prefix is None else len(prefix):], float(scores.log_likelihood[0])
 
 
-def stepwise_log_probs(melody: MelodyModel, events: np.ndarray, scorer: Any = None) -> np.ndarray:
-    """log P(events[t] | events[:t]) for t >= 1, computed step by step by the scorer."""
+def stepwise_log_probs(melody: MelodyModel, events: np.ndarray, scorer: Any = None,
+                       prefix: np.ndarray | None = None) -> np.ndarray:
+    """log P(events[t] | prefix, events[:t]) for t >= 1, computed step by step by the scorer."""
     scorer = scorer or make_scorer(melody)
     events = np.asarray(events, np.int64)
-    probabilities, state = scorer.start(events[None, :1])
+    head = np.zeros(0, np.int64) if prefix is None else np.asarray(prefix, np.int64)
+    probabilities, state = scorer.start(np.concatenate([head, events[:1]])[None])
     log_probs = []
     for event in events[1:]:
         log_probs.append(np.log(max(probabilities[0, event], PROBABILITY_FLOOR)))

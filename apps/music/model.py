@@ -48,6 +48,20 @@ class MelodyModel:
         return self.music.streamable
 
     @property
+    def conditioned(self) -> bool:
+        return self.music.conditioning
+
+    @property
+    def folder(self) -> Path | None:
+        """The model directory (the exported step file's folder when opened from one)."""
+        return self.source.parent if self.step_file is not None and self.source is not None else self.source
+
+    def unconditioned_error(self, given: str) -> UserError:
+        """The one line for condition options (``given``) asked of a model trained without conditioning."""
+        return UserError(f"{self.folder}: this model was trained without conditioning ({given} cannot apply; "
+                         "a model trained with --config conditioned takes them)")
+
+    @property
     def name(self) -> str:
         """How plots and messages name the model: its folder (or file) and preset."""
         where = self.source.name if self.source is not None else "music model"
@@ -105,12 +119,25 @@ def model_inputs(config: "MusicConfig", histories: np.ndarray) -> np.ndarray:
     return np.stack([features_tf(tf.constant(row), -CONTEXT, CONTEXT).numpy() for row in padded])
 
 
-def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray],
-                     batch_size: int = SCORE_BATCH) -> tuple[np.ndarray, np.ndarray]:
-    """(log P(target), whether the most likely event is the target) for events[1:] of each tune."""
+def with_prefixes(sequences: Sequence[np.ndarray], prefixes: Sequence[np.ndarray] | None) -> tuple[list, int]:
+    """The sequences with their control tokens in front (a conditioned model), and how many targets that
+    adds before events[1:] (the control tokens after the first, and the first event)."""
+    if prefixes is None:
+        return [np.asarray(seq, np.int32) for seq in sequences], 0
+    if len(prefixes) != len(sequences):
+        raise ValueError("a conditioned model needs one control-token prefix per tune")
+    return [np.concatenate([prefix, seq]).astype(np.int32) for prefix, seq in zip(prefixes, sequences)], len(prefixes[0])
+
+
+def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: int = SCORE_BATCH,
+                     prefixes: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(log P(target), whether the most likely event is the target) for events[1:] of each tune (after
+    each tune's control tokens ``prefixes`` for a conditioned model)."""
     from suite.keras import tf
 
-    kept = [np.asarray(seq, np.int32) for seq in sequences if len(seq) > 1]
+    kept_pairs = [(seq, prefix) for seq, prefix in zip(sequences, [None] * len(sequences) if prefixes is None else prefixes) if len(seq) > 1]
+    kept, skip = with_prefixes([seq for seq, _ in kept_pairs],
+                               None if prefixes is None else [prefix for _, prefix in kept_pairs])
     order = np.argsort([len(seq) for seq in kept])  # similar lengths per batch: less padding
     predict = tf.function(lambda x: melody.model(x, training=False), reduce_retracing=True)
     log_probs: dict[int, np.ndarray] = {}
@@ -124,18 +151,20 @@ def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray],
         probabilities = predict(tf.constant(model_inputs(melody.music, inputs))).numpy().astype(np.float64)
         for row, index in enumerate(chosen):
             targets = kept[index][1:]
-            picked = probabilities[row, np.arange(len(targets)), targets]
+            positions = np.arange(skip, len(targets))
+            picked = probabilities[row, positions, targets[skip:]]
             log_probs[index] = np.log(np.clip(picked, 1e-12, 1.0))
-            correct[index] = probabilities[row, :len(targets)].argmax(-1) == targets
+            correct[index] = probabilities[row, positions].argmax(-1) == targets[skip:]
     if not kept:
         return np.zeros(0), np.zeros(0, bool)
     return (np.concatenate([log_probs[i] for i in range(len(kept))]),
             np.concatenate([correct[i] for i in range(len(kept))]))
 
 
-def evaluate_sequences(melody: MelodyModel, sequences: Sequence[np.ndarray]) -> dict[str, float]:
+def evaluate_sequences(melody: MelodyModel, sequences: Sequence[np.ndarray],
+                       prefixes: Sequence[np.ndarray] | None = None) -> dict[str, float]:
     """Mean NLL per event (nats) and next-event accuracy, on the n-gram baseline's targets."""
-    log_probs, correct = target_log_probs(melody, sequences)
+    log_probs, correct = target_log_probs(melody, sequences, prefixes=prefixes)
     if log_probs.size == 0:
         raise ValueError("no events to score: every sequence is shorter than 2 events")
     return {"nll": float(-log_probs.mean()), "accuracy": float(correct.mean()), "events": int(log_probs.size)}

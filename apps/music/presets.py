@@ -1,4 +1,5 @@
-"""Model presets in the line of Magenta's melody_rnn configs: ``basic``, ``lookback``, ``attention``, ``tiny``.
+"""Model presets in the line of Magenta's melody_rnn configs: ``basic``, ``lookback``, ``attention``,
+``conditioned`` (basic with style/meter/key control tokens; not shipped), ``tiny``.
 
 - ``basic``: an LSTM language model over melody events (one token per 16th step).
 - ``lookback``: the same, fed Magenta-style lookback features instead of a token: the event, the
@@ -35,6 +36,9 @@ class MusicConfig(AppTrainFields):
     window: int = 128  # training window in events: 8 bars of 4/4
     attention_window: int = 64  # events the attention model sees per generated step
     transpose: bool = True  # random transposition per training window (a fourth down..a fifth up)
+    # Control tokens (style, meter, key: apps/music/conditions.py) before every training window, so that
+    # generation can be asked for them (generate --style/--meter/--key/--mode).
+    conditioning: bool = False
     # Corpus tunes used (a deterministic subset; ~4 min to parse once); None for all 11.5k. With 800 the
     # shipped LSTM did not learn tonality (61% of its note-on mass in key, about chance); 3,000 gave 94%.
     limit: int | None = 3000
@@ -50,6 +54,8 @@ class MusicConfig(AppTrainFields):
             raise ValueError(f"attention_window must be >= 2, got {self.attention_window!r}")
         if self.lookback and self.attention:
             raise ValueError("choose lookback or attention, not both")
+        if self.conditioning and (self.lookback or self.attention):
+            raise ValueError("conditioning needs the token model: not with lookback or attention")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1 or None, got {self.limit!r}")
         if self.ngram_order < 1:
@@ -71,6 +77,9 @@ PRESETS: dict[str, Preset[MusicConfig]] = {
                        MusicConfig(lookback=True)),
     "attention": Preset("basic plus causal self-attention (not streamable: no step model to export)",
                         MusicConfig(attention="dot")),
+    "conditioned": Preset("basic with style, meter and key control tokens before each window "
+                          "(not shipped: its full-int8 step file drifts over whole tunes)",
+                          MusicConfig(conditioning=True)),
     "tiny": Preset("LSTM 32 on 60 tunes, 2 epochs: seconds to train (tests, notebook)",
                    MusicConfig(units=32, embedding_dim=8, window=32, limit=60, epochs=2)),
 }
@@ -85,7 +94,10 @@ def model_kwargs(config: MusicConfig) -> dict[str, Any]:
 
         kwargs["input_shape"] = [None, FEATURE_SIZE]
     else:
-        kwargs.update(input_shape=[None], vocab_size=VOCAB_SIZE, embedding_dim=config.embedding_dim)
+        from apps.music.conditions import INPUT_VOCAB_SIZE
+
+        vocab = INPUT_VOCAB_SIZE if config.conditioning else VOCAB_SIZE
+        kwargs.update(input_shape=[None], vocab_size=vocab, embedding_dim=config.embedding_dim)
     return kwargs
 
 

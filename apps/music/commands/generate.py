@@ -32,7 +32,21 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bars", type=int, default=8, help="bars of 16 sixteenth notes to generate (default 8)")
     parser.add_argument("--temperature", type=float, default=1.0, help="< 1 safer, > 1 wilder (default 1.0)")
     parser.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest events")
-    parser.add_argument("--beam", type=int, default=None, metavar="N", help="beam search with N beams (melody_rnn style)")
+    parser.add_argument("--beam", type=int, default=None, metavar="N",
+                        help="beam search with N beams over sampled branches (melody_rnn style)")
+    parser.add_argument("--branch-factor", type=int, default=None, metavar="B",
+                        help="with --beam: sampled branches per beam and iteration (default 2)")
+    parser.add_argument("--steps-per-iteration", type=int, default=None, metavar="S",
+                        help="with --beam: 16th-note steps between selections (default 16, one bar)")
+    parser.add_argument("--beam-ranking", default=None, choices=("pitch", "likelihood"),
+                        help="with --beam: rank branches by their pitch choices (default; keeps the rhythm sampled) "
+                             "or by log-likelihood (melody_rnn's; favours holds and loops)")
+    condition = parser.add_argument_group(
+        "conditioning (a model trained with --config conditioned; the shipped model has none)")
+    condition.add_argument("--style", default=None, help="irish, german, chinese or other (default: drawn like the corpus)")
+    condition.add_argument("--meter", default=None, help="2/4, 3/4, 4/4, 6/8 or other (default: drawn like the corpus)")
+    condition.add_argument("--key", default=None, metavar="TONIC", help="tonic, e.g. D, F#, Bb (default: drawn)")
+    condition.add_argument("--mode", default=None, help="major or minor (default: drawn)")
     parser.add_argument("--seed", type=int, default=None,
                         help="the same seed gives the same melody (default: a fresh seed, printed)")
     parser.add_argument("--qpm", type=float, default=120.0, help="tempo in quarter notes per minute (default 120)")
@@ -57,13 +71,42 @@ def check_options(args: argparse.Namespace) -> None:
         raise UserError(f"--top-k {args.top_k}: must be at least 1")
     if args.beam is not None and args.beam < 1:
         raise UserError(f"--beam {args.beam}: must be at least 1")
+    for option, value in (("--branch-factor", args.branch_factor), ("--steps-per-iteration", args.steps_per_iteration),
+                          ("--beam-ranking", args.beam_ranking)):
+        if value is not None and args.beam is None:
+            raise UserError(f"{option} {value}: only applies with --beam N")
+        if isinstance(value, int) and value < 1:
+            raise UserError(f"{option} {value}: must be at least 1")
     if not args.qpm > 0 or not math.isfinite(args.qpm):
         raise UserError(f"--qpm {args.qpm}: must be a positive number")
     if not 1 <= args.count <= MAX_COUNT:
         raise UserError(f"--count {args.count}: must be between 1 and {MAX_COUNT}")
+    check_conditions(args)
     check_output_file(args.out, MIDI_SUFFIXES)
     if not Path(args.out).resolve().parent.is_dir():
         raise UserError(f"{args.out}: folder {Path(args.out).parent} does not exist")
+
+
+def check_conditions(args: argparse.Namespace) -> None:
+    from apps.music import conditions
+
+    for option, value, known in (("--style", args.style, conditions.STYLES), ("--meter", args.meter, conditions.METERS),
+                                 ("--mode", args.mode, conditions.MODES)):
+        if value is not None and value not in known:
+            raise UserError(f"{option} {value}: expected one of {', '.join(known)}")
+    if args.key is not None:
+        try:
+            conditions.parse_key(args.key)
+        except ValueError as error:
+            raise UserError(f"--key {args.key}: {error}") from None
+
+
+def asked_conditions(args: argparse.Namespace) -> dict[str, Any]:
+    """The labels given on the command line (None: drawn)."""
+    from apps.music.conditions import parse_key
+
+    return {"style": args.style, "meter": args.meter, "mode": args.mode,
+            "tonic": None if args.key is None else parse_key(args.key)}
 
 
 def read_primer(args: argparse.Namespace) -> Any:
@@ -96,17 +139,44 @@ def output_paths(out: str, count: int) -> list[Path]:
     return [path.with_name(f"{path.stem}-{index}{path.suffix}") for index in range(1, count + 1)]
 
 
-def generate_events(melody: Any, primer: Any, args: argparse.Namespace, seed: int) -> list:
+def melody_prefixes(melody: Any, args: argparse.Namespace, seed: int, primer: Any = None) -> list:
+    """Control tokens per melody (None each for an unconditioned model, which refuses condition options).
+    With a primer and no --key/--mode, the key is the primer's (music21 analysis), not a drawn one."""
+    import numpy as np
+
+    from apps.music.conditions import draw_prefix, key_label
+
+    asked = asked_conditions(args)
+    if melody.conditioned and primer is not None and args.key is None and args.mode is None:
+        asked["tonic"], asked["mode"] = key_label(primer)
+    if not melody.conditioned:
+        given = [f"--{name}" for name, value in (("style", args.style), ("meter", args.meter), ("key", args.key),
+                                                  ("mode", args.mode)) if value is not None]
+        if given:
+            raise melody.unconditioned_error(", ".join(given))
+        return [None] * args.count
+    rng = np.random.default_rng([seed, 1])  # its own stream: the same seed gives the same labels and melody
+    return [draw_prefix(melody.config["condition_counts"], rng, **asked) for _ in range(args.count)]
+
+
+def generate_events(melody: Any, primer: Any, args: argparse.Namespace, seed: int, prefixes: list) -> list:
     """One event sequence per requested melody."""
+    import numpy as np
+
     from apps.music.encoding import STEPS_PER_BAR
-    from apps.music.generation import beam_search, make_scorer, sample
+    from apps.music.generation import BRANCH_FACTOR, DEFAULT_RANKING, STEPS_PER_ITERATION, beam_search, make_scorer, sample
 
     steps = args.bars * STEPS_PER_BAR
     scorer = make_scorer(melody)
     if args.beam:
-        return [beam_search(melody, steps, args.beam, primer, args.temperature, args.top_k, seed + index, scorer)[0]
-                for index in range(args.count)]
-    return list(sample(melody, steps, primer, args.count, args.temperature, args.top_k, seed, scorer))
+        search = {"branch_factor": args.branch_factor or BRANCH_FACTOR, "ranking": args.beam_ranking or DEFAULT_RANKING,
+                  "steps_per_iteration": args.steps_per_iteration or STEPS_PER_ITERATION}
+        return [beam_search(melody, steps, args.beam, primer, args.temperature, args.top_k, seed + index, scorer,
+                            prefix=prefix, **search)[0] for index, prefix in enumerate(prefixes)]
+    if prefixes[0] is None or all(np.array_equal(prefix, prefixes[0]) for prefix in prefixes):
+        return list(sample(melody, steps, primer, args.count, args.temperature, args.top_k, seed, scorer, prefixes[0]))
+    return [sample(melody, steps, primer, 1, args.temperature, args.top_k, seed + index, scorer, prefix)[0]
+            for index, prefix in enumerate(prefixes)]
 
 
 def write_melody(path: Path, events: Any, primer_events: int, melody: Any, seed: int,
@@ -142,11 +212,18 @@ def generate(args: argparse.Namespace) -> int:
     melody = open_melody(args)
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % SEED_RANGE)
     primer_events = 0 if primer is None else len(primer)
-    melodies = zip(output_paths(args.out, args.count), generate_events(melody, primer, args, seed))
+    prefixes = melody_prefixes(melody, args, seed, primer)
+    melodies = zip(output_paths(args.out, args.count), generate_events(melody, primer, args, seed, prefixes), prefixes)
     show = args.count > 1 and not args.json
-    for path, events in progress(melodies, "writing melodies", total=args.count, enabled=show):
+    for path, events, prefix in progress(melodies, "writing melodies", total=args.count, enabled=show):
         record = write_melody(path, events, primer_events, melody, seed, args)
-        emit(record, args.json, f"wrote {path}: {record['notes']} notes, {record['seconds']} s, seed {seed}"
+        if prefix is not None:
+            from apps.music.conditions import labels_of
+
+            record["conditions"] = labels_of(prefix)
+        asked = record.get("conditions")
+        labels = f", {asked['key']}, {asked['meter']}, {asked['style']}" if asked else ""
+        emit(record, args.json, f"wrote {path}: {record['notes']} notes, {record['seconds']} s, seed {seed}{labels}"
              + "".join(f", {record[key]}" for key in ("wav", "png") if key in record))
     if args.seed is None:
         print(f"note: seed {seed}; pass --seed {seed} to get the same melody again", file=sys.stderr)

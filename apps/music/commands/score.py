@@ -35,9 +35,19 @@ def score_file(melody: Any, scorer: Any, path: str) -> dict[str, Any]:
     events = encode(read_midi_melody(path)).astype(np.int64)
     if len(events) < 2:
         raise UserError(f"{path}: too short to score (needs 2 or more 16th-note steps)")
-    log_probs = stepwise_log_probs(melody, events, scorer)
-    return {"file": path, "events": int(len(events)), "scored_events": int(log_probs.size),
-            "nll": round(float(-log_probs.mean()), 5)}
+    prefix = None
+    if melody.conditioned:  # the analysed key, the commonest style and meter of that mode
+        from apps.music.conditions import scoring_prefix
+
+        prefix = scoring_prefix(melody.config["condition_counts"], events)
+    log_probs = stepwise_log_probs(melody, events, scorer, prefix)
+    record = {"file": path, "events": int(len(events)), "scored_events": int(log_probs.size),
+              "nll": round(float(-log_probs.mean()), 5)}
+    if prefix is not None:
+        from apps.music.conditions import labels_of
+
+        record["conditions"] = labels_of(prefix)
+    return record
 
 
 @app.command("score", "NLL per event of each MIDI melody under the model (exported int8 step model by default)",
