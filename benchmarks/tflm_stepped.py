@@ -50,6 +50,7 @@ def main() -> None:
             continue
         micro, lite = result["tflm"], result["litert"]
         interval = micro.get("step_agreement_interval")
+        interval = "" if not interval else f"[95% {interval[0]:.3f}, {interval[1]:.3f}]"
         print(f"{app}: flash {result['flash_bytes']:,} arena {result['arena_bytes']:,} recorded "
               f"{result['arena_recorded_bytes']:,} ops {len(result['ops'])}; TFLM stepped {micro['step_metric']} "
               f"agreement {micro['step_agreement']:.4f} {interval} over {micro['step_sequences']} "
