@@ -73,7 +73,7 @@ def labelled_openings(tunes: Sequence[np.ndarray], prefixes: Sequence[np.ndarray
 
 def key_agreement(melodies: Sequence[np.ndarray], tonic: int, mode: str) -> dict[str, float]:
     """Shares of melodies whose analysed key is the asked one, and whose scale is (the relative key too)."""
-    from apps.music.evaluation import key_of
+    from apps.music.stats import key_of
 
     exact = same_scale = 0
     relative = (tonic + (3 if mode == "minor" else -3)) % 12, "major" if mode == "minor" else "minor"

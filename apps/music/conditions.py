@@ -60,7 +60,7 @@ def meter_of(abc_text: str | None) -> str:
 def key_label(events: np.ndarray) -> tuple[int, str]:
     """(tonic pitch class, 'major' or 'minor') of music21's key analysis of the melody's events."""
     from apps.music.encoding import decode
-    from apps.music.evaluation import key_of
+    from apps.music.stats import key_of
 
     key = key_of(decode(events))
     return int(key.tonic.pitchClass), "minor" if key.mode == "minor" else "major"

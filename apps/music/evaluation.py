@@ -23,7 +23,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from apps.music.encoding import STEPS_PER_BAR, decode
-from apps.music.stats import DURATION_BINS, STUCK_NOTE_STEPS, total_variation
+from apps.music import stats
+from apps.music.stats import DURATION_BINS, STUCK_NOTE_STEPS, key_of, total_variation
 
 EXCERPT_BARS = 8
 EXCERPT_EVENTS = EXCERPT_BARS * STEPS_PER_BAR
@@ -76,12 +77,6 @@ def bar_repetition(events: np.ndarray, bar: int = STEPS_PER_BAR) -> float:
     if len(bars) < 2:
         return 0.0
     return sum(bars[i] in bars[:i] for i in range(1, len(bars))) / (len(bars) - 1)
-
-
-def key_of(notes) -> Any:
-    from apps.music.midi import melody_stream
-
-    return melody_stream(notes).analyze("key")
 
 
 def melody_features(events: np.ndarray) -> MelodyFeatures:
@@ -158,7 +153,7 @@ def corpus_excerpts(tunes: Sequence[np.ndarray], events: int | None = None) -> l
     """The first ``events`` (default EXCERPT_EVENTS) events of every tune at least that long (shorter tunes
     would differ in length from the generated melodies)."""
     events = EXCERPT_EVENTS if events is None else events
-    return [np.asarray(tune[:events]) for tune in tunes if len(tune) >= events]
+    return [np.asarray(excerpt) for excerpt in stats.corpus_excerpts(tunes, events) if len(excerpt) == events]
 
 
 def compare_modes(corpus_events: Sequence[np.ndarray], generated: dict[str, Sequence[np.ndarray]]) -> dict[str, Any]:

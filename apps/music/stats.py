@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -18,16 +18,18 @@ DURATION_BINS = 16  # durations of 1..16 steps (up to a whole note) get a bin ea
 STUCK_NOTE_STEPS = 16 * STEPS_PER_QUARTER  # four 4/4 bars of one note: a stuck note, not a melody
 
 
-def in_key_share(notes: Sequence[Note]) -> float:
-    """Percent of notes in the key music21 estimates for the melody (NaN for no notes)."""
-    if not notes:
-        return float("nan")
+def key_of(notes: Sequence[Note]) -> Any:
+    """music21's key estimate (a ``music21.key.Key``) for the sounding notes (at least one)."""
     from apps.music.midi import melody_stream
 
-    sounding = [note for note in notes if note.end > note.start]  # zero-length notes cannot enter a stream
-    if not sounding:
+    return melody_stream([note for note in notes if note.end > note.start]).analyze("key")
+
+
+def in_key_share(notes: Sequence[Note]) -> float:
+    """Percent of notes in the key music21 estimates for the melody (NaN for no notes)."""
+    if not any(note.end > note.start for note in notes):  # zero-length notes cannot enter a stream
         return float("nan")
-    key = melody_stream(sounding).analyze("key")
+    key = key_of(notes)
     scale_classes = {pitch.pitchClass for pitch in key.getScale().getPitches()}
     return 100.0 * sum(note.pitch % 12 in scale_classes for note in notes) / len(notes)
 
