@@ -12,6 +12,7 @@ from apps.forecast.data import Scale, Series
 from apps.forecast.evaluation import scale_for
 from apps.forecast.metrics import HIGH, LOW, MEDIAN
 from apps.forecast.model import quantiles_from, to_quantiles
+from apps.forecast.tracking import IntervalTracker
 from suite.errors import UserError
 
 
@@ -109,15 +110,38 @@ class StreamingInputs:
         return np.mean(forecasts, axis=0)
 
 
-def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int, horizon: int) -> Iterator[Update]:
+WARMUP_SEASONS = 4
+
+
+def default_warmup(config: dict[str, Any], all_series: list[Series]) -> int:
+    """The context length, or four seasons when longer (the scaling needs whole seasons), within half the file."""
+    wanted = max(int(config["context"]), WARMUP_SEASONS * max(series.season for series in all_series))
+    return max(2, min(wanted, min(len(series) for series in all_series) // 2))
+
+
+def monitor_scale(series: Series, config: dict[str, Any], warmup: int) -> Scale:
+    """``monitor``'s scaling of a stream: fitted on its first ``warmup`` values, the model's default pads."""
+    from apps.forecast.evaluation import vol_window, with_default_pad
+
+    return with_default_pad(data.fit_scale(series.values[:warmup], min(int(config["horizon"]), warmup - 1),
+                                           series.season, vol_window(config)), config)
+
+
+def monitor_stream(stepper: Any, series: Series, scale: Scale, warmup: int, horizon: int,
+                   tracker: IntervalTracker | None = None) -> Iterator[Update]:
     """Step the model once per value (O(1) each): after every value a new forecast; from ``warmup`` on,
-    each value is checked against the 80% interval forecast one step before it."""
+    each value is checked against the 80% interval forecast one step before it. A ``tracker`` moves the
+    bounds of the forecasts made from then on as their outcomes arrive (tracking.py)."""
     stepper.reset()
     inputs = StreamingInputs(scale, horizon)
     previous = None
     for index, (time, value) in enumerate(zip(series.times, series.values)):
         output = stepper.step(inputs.push(time, float(value))[None, None])
-        current = quantiles_from(np.asarray(output).reshape(1, -1), inputs.base()[None], scale, inputs.ratio())[0]
+        ratio = inputs.ratio()
+        current = quantiles_from(np.asarray(output).reshape(1, -1), inputs.base()[None], scale, ratio)[0]
+        if tracker is not None and index >= warmup - 1:
+            tracker.observe(float(value))
+            current = tracker.adjust(current, scale.delta_scale * float(ratio[0]))
         expected = previous[0] if previous is not None and index >= warmup else None
         yield Update(index, time, float(value), expected, current)
         previous = current

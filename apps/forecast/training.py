@@ -135,11 +135,18 @@ def recalibrate(outputs: np.ndarray, base: np.ndarray, actual: np.ndarray, scale
     model's intervals are too wide. With the (N,) local volatility ``ratio`` of each origin, the conformity
     scores are normalised by it (Lei et al. 2018), so the pad is in units of the usual volatility."""
     blend = choose_blend(outputs, base, actual, scale, len(actual) if independent is None else independent)
+    return replace(scale, blend=blend, interval_pad=interval_pads(outputs, base, actual, replace(scale, blend=blend),
+                                                                  ratio))
+
+
+def interval_pads(outputs: np.ndarray, base: np.ndarray, actual: np.ndarray, scale: Scale,
+                  ratio: np.ndarray | None = None) -> tuple[float, ...]:
+    """Per horizon step, the conformal pad of ``scale``'s forecasts (its blend, no pad) on the observed ``actual``,
+    the scores normalised by the (N,) local volatility ``ratio``."""
     ratio = np.ones(len(actual)) if ratio is None else np.asarray(ratio, float)
-    quantiles = quantiles_from(outputs, base, replace(scale, blend=blend, interval_pad=(0.0,), floor=None), ratio)
+    quantiles = quantiles_from(outputs, base, replace(scale, interval_pad=(0.0,), floor=None), ratio)
     outside = np.maximum(quantiles[..., LOW] - actual, actual - quantiles[..., HIGH])
-    scores = outside / (scale.delta_scale * ratio[:, None])
-    return replace(scale, blend=blend, interval_pad=tuple(conformal_pads(scores)))
+    return tuple(conformal_pads(outside / (scale.delta_scale * ratio[:, None])))
 
 
 def choose_blend(outputs: np.ndarray, base: np.ndarray, actual: np.ndarray, scale: Scale,

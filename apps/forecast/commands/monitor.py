@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from apps.forecast.options import add_csv_input_options
+from apps.forecast.tracking import TRACKING_RATE
 from suite.app import cli_of
 from suite.cli import emit
 
@@ -17,27 +18,33 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help="values read before any is checked; they also fix the scaling "
                              "(default: the model's context or four seasons, at most half the file)")
     parser.add_argument("--alerts-only", action="store_true", help="print only values outside the interval")
+    parser.add_argument("--tracking-rate", type=float, default=None, metavar="R",
+                        help="how fast the interval's bounds adapt to the values' misses (default "
+                             f"{TRACKING_RATE}; 0: fixed intervals)")
 
 
 @app.command("monitor", help="stream a CSV value by value with the step model; flag surprising values",
              arguments=_arguments)
 def monitor(args: argparse.Namespace) -> int:
-    from apps.forecast import data
-    from apps.forecast.evaluation import vol_window, with_default_pad
-    from apps.forecast.inference import monitor_stream
+    from apps.forecast.inference import default_warmup, monitor_scale, monitor_stream
+    from apps.forecast.tracking import IntervalTracker
     from apps.forecast.options import csv_and_step_model
     from suite.errors import UserError
 
+    rate = TRACKING_RATE if args.tracking_rate is None else args.tracking_rate
+    if not rate >= 0:
+        raise UserError(f"--tracking-rate {args.tracking_rate}: must be >= 0")
     all_series, ref, stepper = csv_and_step_model(args)
     warmup = default_warmup(ref.config, all_series) if args.warmup is None else args.warmup
     if not 2 <= warmup < min(len(series) for series in all_series):
         raise UserError(f"{args.file}: --warmup {warmup} must be at least 2 and below the file's "
                         f"{min(len(series) for series in all_series)} rows")
     for series in all_series:
-        scale = with_default_pad(data.fit_scale(series.values[:warmup], min(int(ref.config["horizon"]), warmup - 1),
-                                                series.season, vol_window(ref.config)), ref.config)
+        scale = monitor_scale(series, ref.config, warmup)
         flagged = 0
-        for update in monitor_stream(stepper, series, scale, warmup, int(ref.config["horizon"])):
+        horizon = int(ref.config["horizon"])
+        tracker = IntervalTracker(horizon, rate, scale.floor)
+        for update in monitor_stream(stepper, series, scale, warmup, horizon, tracker):
             flagged += bool(update.outside)
             if args.alerts_only and not update.outside:
                 continue
@@ -46,15 +53,6 @@ def monitor(args: argparse.Namespace) -> int:
               "outside_80": flagged}, args.json,
              text=f"{series.name}: {flagged} of {max(len(series) - warmup, 0)} checked values outside the 80% interval")
     return 0
-
-
-def default_warmup(config: dict, all_series: list) -> int:
-    """The context length, or four seasons when longer (the scaling needs whole seasons), within half the file."""
-    wanted = max(int(config["context"]), WARMUP_SEASONS * max(series.season for series in all_series))
-    return max(2, min(wanted, min(len(series) for series in all_series) // 2))
-
-
-WARMUP_SEASONS = 4
 
 
 def _record(name: str, update) -> dict:
