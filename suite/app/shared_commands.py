@@ -27,7 +27,7 @@ from suite.cli import EXIT_USER_ERROR, App, add_config_options, add_json_option,
 from suite.errors import UserError
 
 EXPORT_FORMATS = ("tflite", "onnx")
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int16x8")  # as export.QUANTIZE_MODES
 KINDS = {"sequence": False, "step": True}
 
 
@@ -151,8 +151,12 @@ def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, Expo
     if not plans:
         raise UserError(f"--kind {' '.join(args.kinds)}: this app exports "
                         f"{', '.join('step' if p.step else 'sequence' for p in spec.exports)}")
-    return [(fmt, dataclasses.replace(plan, quantize=args.quantize or plan.quantize))
-            for fmt in (args.formats or EXPORT_FORMATS) for plan in plans]
+    chosen = [(fmt, dataclasses.replace(plan, quantize=args.quantize or plan.quantize))
+              for fmt in (args.formats or EXPORT_FORMATS) for plan in plans if plan.formats is None or fmt in plan.formats]
+    if not chosen:
+        raise UserError(f"--format {' '.join(args.formats)}: this app exports "
+                        f"{', '.join(sorted({f for p in plans for f in (p.formats or EXPORT_FORMATS)}))}")
+    return chosen
 
 
 def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
