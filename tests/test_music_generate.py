@@ -383,6 +383,22 @@ def test_every_shipped_step_export_keeps_the_nll(name):
     assert check["passed"] and abs(check["nll_export"] / check["nll_keras"] - 1) < check["threshold"]
 
 
+def test_shipped_model_is_the_conditioned_preset_and_the_docs_quote_its_metrics():
+    """docs/apps/music.md quotes the shipped metrics.json: held-out NLL, the whole-tune check, the two-sample test."""
+    config = json.loads((SHIPPED / "config.json").read_text())
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    assert config["preset"] == "conditioned" and config["settings"]["conditioning"] and not config["overrides"]
+    assert config["command"] == "python -m apps.music train --config conditioned --out saved_models/music"
+    assert metrics["nll"] < metrics["baseline"]["nll"] and metrics["params"] == 89_767
+    check = metrics["generation_check"]["step_int16x8.tflite"]
+    assert check["tunes"] == 32 and check["passed"]  # the full 3,000-tune corpus's held-out tunes, not the fresh subset
+    sampling = metrics["evaluation"]["samples"]["modes"]["sampling"]
+    doc = (REPO / "docs" / "apps" / "music.md").read_text()
+    assert f"| **{metrics['nll']:.3f}** | {metrics['accuracy']:.3f} |" in doc
+    assert f"| **{sampling['two_sample_accuracy']:.3f}** |" in doc
+    assert f"{check['nll_keras']:.4f} / {check['nll_export']:.4f} ({100 * check['relative_increase']:+.2f}%)" in doc
+
+
 def test_runtime_scorer_batches_rows_independently():
     shipped = open_shipped()
     scorer = generation.make_scorer(shipped)
