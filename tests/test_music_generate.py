@@ -80,6 +80,14 @@ def test_shared_export_writes_the_step_model_and_the_generation_check(model_dir)
     assert check["relative_increase"] == pytest.approx(check["nll_export"] / check["nll_keras"] - 1, abs=1e-4)
 
 
+def test_export_refuses_int16x8_for_onnx_before_writing_anything(model_dir, capsys):
+    before = (model_dir / "metrics.json").read_text()
+    assert run_cli("export", "--model", str(model_dir), "--quantize", "int16x8") == 2  # default formats: TFLite and ONNX
+    assert capsys.readouterr().err == ("error: --quantize int16x8 is a TFLite mode (int16 activations, int8 weights); "
+                                       "not for --format onnx\n")
+    assert not (model_dir / "step_int16x8.onnx").exists() and (model_dir / "metrics.json").read_text() == before
+
+
 def test_stepwise_scoring_equals_sequence_scoring(melody, scorer):
     tune = synthetic_tunes(1, seed=7)[0]
     sequence_log_probs, _ = melody_model.target_log_probs(melody, [tune])

@@ -140,7 +140,8 @@ def _export_arguments(parser: argparse.ArgumentParser, spec: AppSpec) -> None:
                         help="tflite or onnx; repeatable (default: both)")
     parser.add_argument("--kind", dest="kinds", action="append", choices=list(KINDS),
                         help="sequence model or streaming step model; repeatable (default: the app's)")
-    parser.add_argument("--quantize", default=None, choices=QUANTIZE_MODES, help="default: int8")
+    parser.add_argument("--quantize", default=None, choices=QUANTIZE_MODES,
+                        help="default: the app's plan per file (int8 unless the app names another, e.g. int16x8)")
     parser.add_argument("--calibration-data", metavar="FILE.npz", help="your own calibration/held-out data")
     add_json_option(parser)
 
@@ -156,6 +157,10 @@ def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, Expo
     if not chosen:
         raise UserError(f"--format {' '.join(args.formats)}: this app exports "
                         f"{', '.join(sorted({f for p in plans for f in (p.formats or EXPORT_FORMATS)}))}")
+    from export import check_options  # e.g. --quantize int16x8 for an ONNX file: one line before any file is written
+
+    for fmt, plan in chosen:  # a plan's target applies to its TFLite file only (export_one)
+        check_options(fmt, plan.quantize, plan.target if fmt == "tflite" else None, None)
     return chosen
 
 
