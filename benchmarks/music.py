@@ -50,17 +50,16 @@ def measure(melody, scorer, repeats: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model directory (default: the shipped model)")
-    parser.add_argument("--step-file", default="step_int8.tflite",
-                        help="exported step model in it to time (default step_int8.tflite, what generate runs)")
+    parser.add_argument("--step-file", default="step_int16x8.tflite",
+                        help="exported step model in it to time (default step_int16x8.tflite, what generate runs)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     from apps.music import generation, model as melody_model
     from suite.app import shipped_model_dir
-    from suite.app.models import resolve_model
 
     model_dir = Path(args.model) if args.model else shipped_model_dir("music")
-    exported = melody_model.open_model(resolve_model("music", model_dir / args.step_file, melody_model.STEP_FILE))
+    exported = melody_model.open_model(melody_model.resolve(model_dir / args.step_file))
     records = [measure(exported, generation.make_scorer(exported), args.repeats)]
     keras_melody = melody_model.load(model_dir)
     records.append(measure(keras_melody, generation.make_scorer(keras_melody), args.repeats))

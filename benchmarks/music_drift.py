@@ -2,8 +2,8 @@
 
     python benchmarks/music_drift.py [MODEL_DIR]    # default saved_models/music
 
-Steps the first 32 held-out test tunes (what export's after_export check steps) through each exported
-step file with its own state and prints, per file, the relative NLL increase over the Keras sequence model
+Steps the first 32 held-out test tunes (what export's after_export check steps, after their control
+tokens for a conditioned model) through each exported step file with its own state and prints, per file, the relative NLL increase over the Keras sequence model
 overall and over events 1-127, 128-255, 256-511 and 512+ as JSON (docs/apps/music.md, the exports table).
 """
 from __future__ import annotations
@@ -16,18 +16,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, ahead of benchmarks/export.py
 from apps.music import model as melody_model  # noqa: E402
-from apps.music.calibration import GENERATION_CHECK_TUNES, SPLITS, corpus_tunes  # noqa: E402
+from apps.music.calibration import generation_check_tunes  # noqa: E402
 from apps.music.generation import make_scorer, stepwise_log_probs  # noqa: E402
 from apps.music.model import MelodyModel  # noqa: E402
 
-STEP_FILES = ("step_int8.tflite", "step_dynamic.tflite", "step_int8.onnx")
+STEP_FILES = ("step_int16x8.tflite", "step_int8.tflite", "step_dynamic.tflite", "step_int8.onnx")
 SPANS = ((1, 128), (128, 256), (256, 512), (512, None))
 
 
 def drift(model_dir: Path) -> dict:
     keras = melody_model.load(model_dir)
-    tunes = [tune for tune in corpus_tunes(keras.config, SPLITS["heldout"]) if len(tune) > 1][:GENERATION_CHECK_TUNES]
-    keras_log_probs, _ = melody_model.target_log_probs(keras, tunes)
+    tunes, prefixes = generation_check_tunes(keras.config)  # prefixes: a conditioned model's control tokens
+    keras_log_probs, _ = melody_model.target_log_probs(keras, tunes, prefixes=prefixes)
+    prefixes = prefixes or [None] * len(tunes)
     position = np.concatenate([np.arange(1, len(tune)) for tune in tunes])  # the scored event's index in its tune
     record = {"tunes": len(tunes), "events": int(keras_log_probs.size),
               "nll_keras": round(float(-keras_log_probs.mean()), 4)}
@@ -36,7 +37,8 @@ def drift(model_dir: Path) -> dict:
             continue
         exported = MelodyModel(None, keras.config, keras.music, step_file=model_dir / name)
         scorer = make_scorer(exported)
-        log_probs = np.concatenate([stepwise_log_probs(exported, tune, scorer) for tune in tunes])
+        log_probs = np.concatenate([stepwise_log_probs(exported, tune, scorer, prefix)
+                                    for tune, prefix in zip(tunes, prefixes)])
         row = {"bytes": (model_dir / name).stat().st_size, "nll_export": round(float(-log_probs.mean()), 4),
                "overall": round(float(log_probs.mean() / keras_log_probs.mean() - 1), 4)}
         for low, high in SPANS:

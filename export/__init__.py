@@ -14,7 +14,11 @@ import numpy as np
 from suite.errors import UserError
 
 FORMATS = ("tflite", "onnx")
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+# "int16x8": TFLite only, int16 activations with int8 weights (TFLite's 16x8 mode), for recurrent states that
+# need a finer grid than int8's 256 steps (the music LSTM's cell state: docs/apps/music.md).
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int16x8")
+# Modes calibrated on representative inputs (static activation ranges).
+CALIBRATED_MODES = ("int8", "int16x8")
 # Deployment targets besides the file itself: None, or "tflm" (TFLite Micro C sources + gates).
 TARGETS = (None, "tflm")
 # config.json sections about training or this machine (paths, optimiser), not packed with the model.
@@ -100,6 +104,8 @@ def check_options(format: str, quantize: str, target: str | None, out: str | os.
         raise UserError(f"--quantize {quantize!r}: expected one of {', '.join(QUANTIZE_MODES)}")
     if target not in TARGETS:
         raise UserError(f"--target {target!r}: expected one of {', '.join(t for t in TARGETS if t)}")
+    if quantize == "int16x8" and format != "tflite":
+        raise UserError(f"--quantize int16x8 is a TFLite mode (int16 activations, int8 weights); not for --format {format}")
     if target == "tflm" and (format != "tflite" or quantize != "int8"):
         raise UserError("--target tflm: TFLite Micro runs full-int8 TFLite files: use --format tflite --quantize int8")
     if out is not None and Path(out).is_dir():
@@ -243,8 +249,8 @@ def _data(loaded: Any, data: Any, quantize: str) -> tuple[Any, Any, Any, str]:
         calibration_inputs, _ = calibration.get_dataset(loaded.config, "calibration", CALIBRATION_COUNT)
         heldout_inputs, heldout_targets = calibration.get_dataset(loaded.config, "heldout", HELDOUT_COUNT)
         return calibration_inputs, heldout_inputs, heldout_targets, f"app {loaded.config['app']!r} data pipeline"
-    if quantize == "int8":
-        raise UserError(f"{loaded.source}: --quantize int8 needs representative inputs to calibrate: pass "
+    if quantize in CALIBRATED_MODES:
+        raise UserError(f"{loaded.source}: --quantize {quantize} needs representative inputs to calibrate: pass "
                         "--calibration-data FILE.npz (arrays 'inputs', optional 'targets')")
     free = calibration.free_time_axes(loaded.model)
     if free:

@@ -1,4 +1,4 @@
-"""``python -m export MODEL --format tflite|onnx --quantize none|float16|dynamic|int8 [--target tflm] ...``"""
+"""``python -m export MODEL --format tflite|onnx --quantize none|float16|dynamic|int8|int16x8 [--target tflm] ...``"""
 from __future__ import annotations
 
 import sys

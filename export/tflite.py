@@ -1,4 +1,5 @@
-"""TFLite export: float32, float16, dynamic-range and full-integer int8, builtin ops only.
+"""TFLite export: float32, float16, dynamic-range, full-integer int8 and int16x8 (int16 activations,
+int8 weights), builtin ops only.
 
 The model is first lowered to explicit ops (export/lowering.py), so the converter never sees a
 Keras recurrent layer: full-int8 conversion of those crashes it (docs/export.md).
@@ -17,7 +18,7 @@ from suite.atomic import write_bytes
 from suite.errors import UserError
 from suite.keras import keras, tf
 
-from export import QUANTIZE_MODES  # one list for the CLI and both converters
+from export import CALIBRATED_MODES, QUANTIZE_MODES  # one list for the CLI and both converters
 
 # The one signature of every exported .tflite (LiteRT's and Android's default key) and the name of
 # the metadata buffer holding the app's JSON (labels, normalisation, ...).
@@ -45,10 +46,12 @@ def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "
     """
     if quantize not in QUANTIZE_MODES:
         raise UserError(f"--quantize {quantize!r}: expected one of {', '.join(QUANTIZE_MODES)}")
-    if quantize == "int8" and representative is None:
-        raise UserError("--quantize int8 needs calibration data (an app dataset or --calibration-data FILE.npz)")
+    if quantize in CALIBRATED_MODES and representative is None:
+        raise UserError(f"--quantize {quantize} needs calibration data (an app dataset or --calibration-data FILE.npz)")
+    if int8_io and quantize == "int16x8":
+        raise UserError("--int8-io: an int16x8 file has int16 activations; its I/O stays float")
     with tf.device("/CPU:0"):  # a GPU trace could pick GPU-only kernels; see export-facts
-        cell_clip = LSTM_CELL_CLIP if quantize == "int8" else None
+        cell_clip = LSTM_CELL_CLIP if quantize in CALIBRATED_MODES else None
         function = lower_model(model, sequence_length, cell_clip)
         if cell_clip is not None and representative is not None:
             representative = clip_inputs(representative, lstm_cell_state_inputs(model), cell_clip)
@@ -58,7 +61,7 @@ def to_tflite(model: keras.Model, out_path: str | os.PathLike, quantize: str = "
         # multipliers and shifts; speech step model: arena 16,384 -> 10,912 B, flash 59,648 -> 46,344 B.
         converter._experimental_disable_per_channel = bool(per_tensor)
         flatbuffer = converter.convert()
-        if quantize == "int8" and not int8_io:
+        if quantize in CALIBRATED_MODES and not int8_io:
             flatbuffer = float_output_softmax(flatbuffer)
         flatbuffer = name_tensors(flatbuffer, model.output_names)
         flatbuffer = add_signature_and_metadata(flatbuffer, model.output_names, metadata)
@@ -91,8 +94,10 @@ def _configure(converter: Any, quantize: str, function: Any, representative: Any
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    elif quantize == "int8":
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    elif quantize in CALIBRATED_MODES:
+        # int16x8: every activation (and so the LSTM cell state) on a 65,536-step grid instead of 256.
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quantize == "int8" else
+                                               tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         specs = function.structured_input_signature[0]
         converter.representative_dataset = lambda: representative_batches(representative, specs, calibration_samples)
         if int8_io:

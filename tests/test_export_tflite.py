@@ -21,7 +21,9 @@ MIN_AGREEMENT = 0.99  # the report's classification threshold
 # Max abs difference of the output probabilities, per mode (float32 must be exact up to rounding).
 # int8 moves a borderline probability by up to ~0.25 (measured 0.22 on LSTM), so int8 also
 # bounds the mean difference.
-MAX_DIFF = {"none": 1e-4, "float16": 0.02, "dynamic": 0.05, "int8": 0.3}
+# int16x8 (int16 activations, int8 weights) measured 0.012 on the LSTM toy but 0.27 / 0.33 on the GRU ones
+# (int8: 0.13 / 0.11): its finer grid helps an LSTM cell state, not every recurrent model.
+MAX_DIFF = {"none": 1e-4, "float16": 0.02, "dynamic": 0.05, "int8": 0.3, "int16x8": 0.4}
 MEAN_DIFF_INT8 = 0.02
 
 
@@ -44,8 +46,13 @@ def test_toy_models_learned_the_task(kind):
     assert accuracy > 0.9  # chance is 1/3
 
 
-@pytest.mark.parametrize("quantize", QUANTIZE_MODES)
-@pytest.mark.parametrize("kind", sorted(MODEL_BUILDERS))
+# int16x8 on the GRU encoder-decoder toy: argmax agreement 0.978, max diff 0.61 (int8: 1.000, 0.095); on
+# the GRU classifiers it is also less exact than int8, so it is a mode for LSTM-like states (docs/export.md).
+INT16X8_NOT_FOR = ("encoder_decoder",)
+
+
+@pytest.mark.parametrize("kind, quantize", [(kind, quantize) for kind in sorted(MODEL_BUILDERS) for quantize in
+                                            QUANTIZE_MODES if not (quantize == "int16x8" and kind in INT16X8_NOT_FOR)])
 def test_export_agrees_with_keras(kind, quantize, tmp_path):
     model = trained_model(kind)
     calibration_inputs, _ = model_data(kind, 100, seed=5)
@@ -115,6 +122,39 @@ def test_int8_step_model_streams_like_the_sequence_model(kind, tmp_path):
     assert np.mean(final.argmax(-1) == expected.argmax(-1)) >= MIN_AGREEMENT
     assert np.max(np.abs(final - expected)) < MAX_DIFF["int8"]
     assert np.mean(np.abs(final - expected)) < MEAN_DIFF_INT8
+
+
+def test_int16x8_lstm_step_model_streams_closer_than_int8(tmp_path):
+    """int16x8 keeps int8 weights but int16 activations: the streamed LSTM cell state keeps its small updates.
+
+    Measured on this toy: mean |p - Keras| after streaming 0.0040 (int8) vs 0.0005 (int16x8).
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    sequence_model = trained_model("lstm")
+    stepper = step_model(sequence_model)
+    representative = calibration.step_inputs(stepper, model_data("lstm", 60, seed=5)[0])
+    sequences, _ = model_data("lstm", 100, seed=99)
+    expected = sequence_model.predict(sequences, verbose=0)
+    mean_diff = {}
+    for quantize in ("int8", "int16x8"):
+        path = tmp_path / f"lstm_step_{quantize}.tflite"
+        to_tflite(stepper, path, quantize=quantize, representative=representative)
+        runtime = StreamingRuntime(str(path))
+        final = np.stack([runtime.run_sequence(sequence)[-1] for sequence in sequences])
+        assert np.mean(final.argmax(-1) == expected.argmax(-1)) >= MIN_AGREEMENT
+        mean_diff[quantize] = float(np.mean(np.abs(final - expected)))
+    assert mean_diff["int16x8"] < mean_diff["int8"] / 3
+    kinds = {str(tensor["dtype"].__name__) for tensor in Interpreter(str(path)).get_tensor_details()}
+    assert {"int16", "int8"} <= kinds  # int16 activations beside the int8 weights
+
+
+def test_int16x8_is_a_tflite_mode():
+    from export import check_options
+    from suite.errors import UserError
+
+    with pytest.raises(UserError, match="int16x8 is a TFLite mode"):
+        check_options("onnx", "int16x8", None, None)
 
 
 def test_int8_softmax_runs_on_float_logits(tmp_path):

@@ -144,7 +144,8 @@ def test_tflm_target_needs_full_int8_tflite(capsys):
     assert "TFLite Micro runs full-int8 TFLite files" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("app", ["speech", "vitals", "music", "video"])
+# music ships an int16x8 step file instead (full int8 drifts over whole tunes), which TFLite Micro cannot run.
+@pytest.mark.parametrize("app", ["speech", "vitals", "video"])
 def test_shipped_step_models_footprint_matches_the_deploy_doc(app):
     """docs/deploy/microcontroller.md quotes the measured flash and arena of every shipped step model."""
     path = SHIPPED / app / "step_int8.tflite"

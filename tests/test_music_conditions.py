@@ -102,12 +102,10 @@ def conditioned_dir(tmp_path_factory):
 
 
 def scorers(model_dir):
-    from suite.app.models import resolve_model
-
     keras = melody_model.load(model_dir)
     found = {"keras": (keras, generation.StepScorer(keras))}
     for backend in ("tflite", "onnx"):
-        exported = melody_model.open_model(resolve_model("music", model_dir, melody_model.STEP_FILE, backend))
+        exported = melody_model.open_model(melody_model.resolve(model_dir, backend))
         found[backend] = (exported, generation.make_scorer(exported))
     return keras, found
 
@@ -119,7 +117,8 @@ def test_conditioned_config_and_exports(conditioned_dir):
     assert sum(row[-1] for row in config["condition_counts"]) > 0
     assert all(row[0] == "other" and row[1] == "other" for row in config["condition_counts"])  # MIDI folder: no metadata
     metrics = json.loads((conditioned_dir / "metrics.json").read_text())
-    for name in ("step_int8.tflite", "step_int8.onnx"):
+    assert set(metrics["exports"]) == {"step_int16x8.tflite", "step_int8.onnx"}
+    for name in ("step_int16x8.tflite", "step_int8.onnx"):
         assert metrics["exports"][name]["passed"] and metrics["generation_check"][name]["passed"]
 
 
@@ -130,7 +129,7 @@ def test_step_models_match_the_sequence_model_with_conditions(conditioned_dir):
     half = len(C_TUNE) - 1
     for name, (melody, scorer) in found.items():
         stepped = np.concatenate([generation.stepwise_log_probs(melody, C_TUNE, scorer, prefix) for prefix in prefixes])
-        tolerance = 1e-4 if name == "keras" else 0.1  # int8 exports: per-event log-probabilities close, not equal
+        tolerance = 1e-4 if name == "keras" else 0.1  # quantized exports: per-event log-probabilities close, not equal
         np.testing.assert_allclose(stepped, sequence, atol=tolerance)
         assert abs(stepped.mean() - sequence.mean()) < 0.02 * abs(sequence.mean()) + 1e-6
         difference = np.abs(stepped[:half] - stepped[half:]).max()

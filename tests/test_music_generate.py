@@ -19,7 +19,7 @@ from tests.music_fixtures import synthetic_tunes, tiny_config, train_tiny
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = shipped_model_dir("music")
-SHIPPED_STEP_FILES = ("step_dynamic.tflite", "step_int8.tflite", "step_int8.onnx")
+SHIPPED_STEP_FILES = ("step_dynamic.tflite", "step_int16x8.tflite", "step_int8.onnx")
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +69,23 @@ def test_tiny_model_learns_and_beats_uniform(model_dir):
 
 def test_shared_export_writes_the_step_model_and_the_generation_check(model_dir):
     metrics = json.loads((model_dir / "metrics.json").read_text())
-    export = metrics["exports"]["step_int8.tflite"]
-    assert set(metrics["exports"]) == {"step_int8.tflite"}  # music exports only its step model
+    export = metrics["exports"]["step_int16x8.tflite"]
+    assert set(metrics["exports"]) == {"step_int16x8.tflite"}  # music exports only its step model (TFLite: int16x8)
     assert export["task"] == "generation" and export["metric"] == "nll" and export["passed"]
-    assert export["bytes"] == (model_dir / "step_int8.tflite").stat().st_size
+    assert export["bytes"] == (model_dir / "step_int16x8.tflite").stat().st_size
     assert export["step_sequences"] > 0 and export["step_agreement"] <= export["threshold"] == 0.02
-    check = metrics["generation_check"]["step_int8.tflite"]
+    check = metrics["generation_check"]["step_int16x8.tflite"]
     assert check["passed"] and check["tunes"] > 0 and check["events"] > check["tunes"]
     assert check["nll_export"] == pytest.approx(check["nll_keras"], rel=0.02)
     assert check["relative_increase"] == pytest.approx(check["nll_export"] / check["nll_keras"] - 1, abs=1e-4)
+
+
+def test_export_refuses_int16x8_for_onnx_before_writing_anything(model_dir, capsys):
+    before = (model_dir / "metrics.json").read_text()
+    assert run_cli("export", "--model", str(model_dir), "--quantize", "int16x8") == 2  # default formats: TFLite and ONNX
+    assert capsys.readouterr().err == ("error: --quantize int16x8 is a TFLite mode (int16 activations, int8 weights); "
+                                       "not for --format onnx\n")
+    assert not (model_dir / "step_int16x8.onnx").exists() and (model_dir / "metrics.json").read_text() == before
 
 
 def test_stepwise_scoring_equals_sequence_scoring(melody, scorer):
@@ -328,7 +336,7 @@ def test_evaluate_samples_compares_sampling_modes(model_dir, work, capsys, monke
     assert run_cli("evaluate", "--model", str(model_dir), "--samples", "8", "--modes", "greedy,beam", "--beam", "2",
                    "--json") == 0
     samples = json.loads(capsys.readouterr().out)["samples"]
-    assert list(samples["modes"]) == ["greedy", "beam"] and samples["generator"].endswith("step_int8.tflite")
+    assert list(samples["modes"]) == ["greedy", "beam"] and samples["generator"].endswith("step_int16x8.tflite")
     assert samples["corpus"]["melodies"] >= 5
     for mode in samples["modes"].values():
         assert mode["melodies"] == 8 and 0.0 <= mode["two_sample_accuracy"] <= 1.0
@@ -345,13 +353,12 @@ def test_evaluate_samples_compares_sampling_modes(model_dir, work, capsys, monke
 
 
 def open_shipped(file: str | None = None) -> melody_model.MelodyModel:
-    from suite.app.models import resolve_model
-
-    return melody_model.open_model(resolve_model("music", SHIPPED / file if file else SHIPPED, melody_model.STEP_FILE))
+    return melody_model.open_model(melody_model.resolve(SHIPPED / file if file else SHIPPED))
 
 
 def test_shipped_step_export_matches_keras_sequence_model():
-    assert open_shipped().step_file == SHIPPED / "step_int8.tflite"  # the default: the full-int8 file, no Keras
+    # the default: int16 activations, int8 weights (full int8 drifts over whole tunes), no Keras
+    assert open_shipped().step_file == SHIPPED / "step_int16x8.tflite"
     shipped = open_shipped("step_dynamic.tflite")  # int8 weights, float activations: close per event
     assert shipped.model is None
     keras_melody = melody_model.load()
@@ -367,7 +374,7 @@ def test_shipped_step_export_matches_keras_sequence_model():
 
 @pytest.mark.parametrize("name", SHIPPED_STEP_FILES)
 def test_every_shipped_step_export_keeps_the_nll(name):
-    """Full int8 included: each shipped step file, carrying its own state, keeps the mean NLL within 2%."""
+    """The int16x8 device file included: each shipped step file, carrying its own state, keeps the mean NLL within 2%."""
     path = SHIPPED / name
     shipped = open_shipped(name)
     tunes = synthetic_tunes(8, seed=3)
@@ -382,6 +389,22 @@ def test_every_shipped_step_export_keeps_the_nll(name):
     assert record["bytes"] == path.stat().st_size and record["step_agreement"] < record["threshold"] == 0.02
     check = metrics["generation_check"][name]  # after_export's whole held-out tunes, stepped by the generator
     assert check["passed"] and abs(check["nll_export"] / check["nll_keras"] - 1) < check["threshold"]
+
+
+def test_shipped_model_is_the_conditioned_preset_and_the_docs_quote_its_metrics():
+    """docs/apps/music.md quotes the shipped metrics.json: held-out NLL, the whole-tune check, the two-sample test."""
+    config = json.loads((SHIPPED / "config.json").read_text())
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    assert config["preset"] == "conditioned" and config["settings"]["conditioning"] and not config["overrides"]
+    assert config["command"] == "python -m apps.music train --config conditioned --out saved_models/music"
+    assert metrics["nll"] < metrics["baseline"]["nll"] and metrics["params"] == 89_767
+    check = metrics["generation_check"]["step_int16x8.tflite"]
+    assert check["tunes"] == 32 and check["passed"]  # the full 3,000-tune corpus's held-out tunes, not the fresh subset
+    sampling = metrics["evaluation"]["samples"]["modes"]["sampling"]
+    doc = (REPO / "docs" / "apps" / "music.md").read_text()
+    assert f"| **{metrics['nll']:.3f}** | {metrics['accuracy']:.3f} |" in doc
+    assert f"| **{sampling['two_sample_accuracy']:.3f}** |" in doc
+    assert f"{check['nll_keras']:.4f} / {check['nll_export']:.4f} ({100 * check['relative_increase']:+.2f}%)" in doc
 
 
 def test_runtime_scorer_batches_rows_independently():

@@ -100,16 +100,20 @@ def after_export(model_dir: Path, exports: dict[str, dict]) -> dict[str, Any]:
     from suite.modeldir import read_metrics
 
     keras_melody = melody_model.load(model_dir)
-    heldout, prefixes = corpus_tunes_and_prefixes(keras_melody.config, SPLITS["heldout"])
-    kept = [index for index, tune in enumerate(heldout) if len(tune) > 1][:GENERATION_CHECK_TUNES]
-    tunes = [heldout[index] for index in kept]
-    prefixes = None if prefixes is None else [prefixes[index] for index in kept]
+    tunes, prefixes = generation_check_tunes(keras_melody.config)
     keras_log_probs, _ = melody_model.target_log_probs(keras_melody, tunes, prefixes=prefixes)
     checks = dict(read_metrics(model_dir).get("generation_check", {}))
     for name, summary in exports.items():
         if "metric" in summary:  # a file that failed to convert has nothing to step through
             checks[name] = stepped_check(keras_melody, Path(model_dir) / name, tunes, keras_log_probs, prefixes)
     return {"generation_check": checks}
+
+
+def generation_check_tunes(config: dict) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """The first GENERATION_CHECK_TUNES held-out tunes (and their control tokens for a conditioned model)."""
+    heldout, prefixes = corpus_tunes_and_prefixes(config, SPLITS["heldout"])
+    kept = [index for index, tune in enumerate(heldout) if len(tune) > 1][:GENERATION_CHECK_TUNES]
+    return [heldout[index] for index in kept], None if prefixes is None else [prefixes[index] for index in kept]
 
 
 def stepped_check(keras_melody: Any, step_file: Path, tunes: list[np.ndarray],

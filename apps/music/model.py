@@ -1,7 +1,7 @@
 """A trained melody model: building, loading, model inputs, and scoring whole tunes.
 
 ``open_model(resolve_model(...))`` gives what inference runs: by default the exported step model
-(``step_int8.tflite``) with the settings from config.json, no TensorFlow imported (``generate``
+(``step_int16x8.tflite``) with the settings from config.json, no TensorFlow imported (``generate``
 starts in well under a second); ``load`` reads the Keras model (``--backend keras``, evaluation).
 Scoring follows the n-gram baseline's convention (``apps/music/ngram.py``): the targets are
 ``events[1:]`` of each tune, each predicted from all the events before it.
@@ -22,10 +22,11 @@ if TYPE_CHECKING:
     from suite.app.models import ModelRef
 
 APP = "music"
-# The exported file inference runs by default: the full-int8 step model (one event + state in,
-# P(next event) + state out), what a phone or a Raspberry Pi runs. ``--model DIR/step_dynamic.tflite``
-# picks the int8-weight file instead.
-STEP_FILE = "step_int8"
+# The exported step model (one event + state in, P(next event) + state out) inference runs by default,
+# per backend. TFLite: int16 activations with int8 weights (what a phone or a Raspberry Pi runs): with int8
+# activations the LSTM cell state moves on a 1/32 grid and whole tunes drift +5% NLL (docs/apps/music.md).
+# ONNX: int8 weights around its native LSTM op. ``--model DIR/step_int8.tflite`` picks another file.
+STEP_FILES = {"tflite": "step_int16x8", "onnx": "step_int8"}
 SCORE_BATCH = 32  # tunes per forward pass when scoring
 
 
@@ -89,7 +90,15 @@ def load(model_dir: str | os.PathLike | None = None) -> MelodyModel:
     from suite.app.models import resolve_model
     from suite.app.paths import shipped_model_dir
 
-    return open_model(resolve_model(APP, model_dir or shipped_model_dir(APP), STEP_FILE, backend="keras"))
+    return open_model(resolve(model_dir, "keras"))
+
+
+def resolve(model: str | os.PathLike | None, backend: str | None = None) -> "ModelRef":
+    """``--model``/``--backend`` (default: the shipped model's exported TFLite step file)."""
+    from suite.app.models import resolve_model
+    from suite.app.paths import shipped_model_dir
+
+    return resolve_model(APP, model or shipped_model_dir(APP), STEP_FILES.get(backend or "tflite", ""), backend)
 
 
 def open_model(ref: "ModelRef") -> MelodyModel:

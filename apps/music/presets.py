@@ -1,5 +1,5 @@
 """Model presets in the line of Magenta's melody_rnn configs: ``basic``, ``lookback``, ``attention``,
-``conditioned`` (basic with style/meter/key control tokens; not shipped), ``tiny``.
+``conditioned`` (basic with style/meter/key control tokens; the shipped model), ``tiny``.
 
 - ``basic``: an LSTM language model over melody events (one token per 16th step).
 - ``lookback``: the same, fed Magenta-style lookback features instead of a token: the event, the
@@ -21,7 +21,7 @@ from apps.music.encoding import VOCAB_SIZE
 from suite.app import Preset
 from suite.train_config import AppTrainFields, TrainConfig, train_config_of
 
-DEFAULT_PRESET = "basic"
+DEFAULT_PRESET = "conditioned"  # the shipped model's preset
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,12 @@ class MusicConfig(AppTrainFields):
 
 
 PRESETS: dict[str, Preset[MusicConfig]] = {
-    "basic": Preset("LSTM 128 over event tokens, 3,000 folk tunes, 30 epochs (the shipped model)", MusicConfig()),
+    "basic": Preset("LSTM 128 over event tokens, 3,000 folk tunes, 30 epochs", MusicConfig()),
     "lookback": Preset("basic fed Magenta's lookback features (events 1 and 2 bars back, position in bar)",
                        MusicConfig(lookback=True)),
     "attention": Preset("basic plus causal self-attention (not streamable: no step model to export)",
                         MusicConfig(attention="dot")),
-    "conditioned": Preset("basic with style, meter and key control tokens before each window "
-                          "(not shipped: its full-int8 step file drifts over whole tunes)",
+    "conditioned": Preset("basic with style, meter and key control tokens before each window (the shipped model)",
                           MusicConfig(conditioning=True)),
     "tiny": Preset("LSTM 32 on 60 tunes, 2 epochs: seconds to train (tests, notebook)",
                    MusicConfig(units=32, embedding_dim=8, window=32, limit=60, epochs=2)),

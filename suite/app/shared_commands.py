@@ -27,7 +27,7 @@ from suite.cli import EXIT_USER_ERROR, App, add_config_options, add_json_option,
 from suite.errors import UserError
 
 EXPORT_FORMATS = ("tflite", "onnx")
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int16x8")  # as export.QUANTIZE_MODES
 KINDS = {"sequence": False, "step": True}
 
 
@@ -140,7 +140,8 @@ def _export_arguments(parser: argparse.ArgumentParser, spec: AppSpec) -> None:
                         help="tflite or onnx; repeatable (default: both)")
     parser.add_argument("--kind", dest="kinds", action="append", choices=list(KINDS),
                         help="sequence model or streaming step model; repeatable (default: the app's)")
-    parser.add_argument("--quantize", default=None, choices=QUANTIZE_MODES, help="default: int8")
+    parser.add_argument("--quantize", default=None, choices=QUANTIZE_MODES,
+                        help="default: the app's plan per file (int8 unless the app names another, e.g. int16x8)")
     parser.add_argument("--calibration-data", metavar="FILE.npz", help="your own calibration/held-out data")
     add_json_option(parser)
 
@@ -151,8 +152,16 @@ def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, Expo
     if not plans:
         raise UserError(f"--kind {' '.join(args.kinds)}: this app exports "
                         f"{', '.join('step' if p.step else 'sequence' for p in spec.exports)}")
-    return [(fmt, dataclasses.replace(plan, quantize=args.quantize or plan.quantize))
-            for fmt in (args.formats or EXPORT_FORMATS) for plan in plans]
+    chosen = [(fmt, dataclasses.replace(plan, quantize=args.quantize or plan.quantize))
+              for fmt in (args.formats or EXPORT_FORMATS) for plan in plans if plan.formats is None or fmt in plan.formats]
+    if not chosen:
+        raise UserError(f"--format {' '.join(args.formats)}: this app exports "
+                        f"{', '.join(sorted({f for p in plans for f in (p.formats or EXPORT_FORMATS)}))}")
+    from export import check_options  # e.g. --quantize int16x8 for an ONNX file: one line before any file is written
+
+    for fmt, plan in chosen:  # a plan's target applies to its TFLite file only (export_one)
+        check_options(fmt, plan.quantize, plan.target if fmt == "tflite" else None, None)
+    return chosen
 
 
 def export_command(args: argparse.Namespace, spec: AppSpec) -> int:

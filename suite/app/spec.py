@@ -52,13 +52,16 @@ class ExportPlan:
     """One exported file per format: the sequence model or the streaming step model.
 
     ``per_tensor``: one int8 scale per tensor (smaller TFLite Micro arena); ``target="tflm"``: the .tflite
-    file also gets its TFLite Micro C sources and is gated in TFLite Micro's interpreter.
+    file also gets its TFLite Micro C sources and is gated in TFLite Micro's interpreter. ``formats``: the
+    formats this plan applies to (None: every one asked for), e.g. an ``int16x8`` plan for TFLite only
+    beside an ``int8`` one for ONNX.
     """
 
     step: bool
     quantize: str = "int8"
     per_tensor: bool = False
     target: str | None = None
+    formats: tuple[str, ...] | None = None
 
 
 SEQUENCE_AND_STEP = (ExportPlan(step=False), ExportPlan(step=True))

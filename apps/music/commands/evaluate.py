@@ -103,12 +103,11 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def exported_or_keras(keras_melody):
-    """The model directory's exported int8 step model when it has one (what generate runs), else the Keras one."""
-    from apps.music.model import STEP_FILE, open_model
-    from suite.app.models import resolve_model
+    """The model directory's exported TFLite step model when it has one (what generate runs), else the Keras one."""
+    from apps.music.model import STEP_FILES, open_model, resolve
 
-    if (keras_melody.source / f"{STEP_FILE}.tflite").is_file():
-        return open_model(resolve_model("music", keras_melody.source, STEP_FILE))
+    if (keras_melody.source / f"{STEP_FILES['tflite']}.tflite").is_file():
+        return open_model(resolve(keras_melody.source))
     return keras_melody
 
 

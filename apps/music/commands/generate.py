@@ -3,7 +3,7 @@
 The melody is the primer (if any) followed by ``--bars`` bars of generated 16th-note events. With
 ``--count N`` the files are FILE-1.mid ... FILE-N.mid. Every option is checked before any model is
 loaded, and every file is written atomically: a bad option writes nothing. By default the shipped
-model's exported int8 step model runs through ``export.runtime``: TensorFlow is never imported.
+model's exported step model (int16x8 TFLite, or int8 ONNX) runs through ``export.runtime``: TensorFlow is never imported.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=1, metavar="N", help="how many melodies (default 1)")
     parser.add_argument("--wav", action="store_true", help="also write FILE.wav")
     parser.add_argument("--png", action="store_true", help="also write a piano roll FILE.png")
-    add_model_options(parser, "step_int8.tflite")
+    add_model_options(parser, "step_int16x8.tflite; step_int8.onnx with --backend onnx")
     add_json_option(parser)
 
 
@@ -124,12 +124,10 @@ def read_primer(args: argparse.Namespace) -> Any:
 
 
 def open_melody(args: argparse.Namespace) -> Any:
-    """The model ``--model``/``--backend`` name (default: the shipped exported int8 step model)."""
-    from apps.music.model import APP, STEP_FILE, open_model
-    from suite.app.models import resolve_model
-    from suite.app.paths import shipped_model_dir
+    """The model ``--model``/``--backend`` name (default: the shipped exported step model)."""
+    from apps.music.model import open_model, resolve
 
-    return open_model(resolve_model(APP, args.model or shipped_model_dir(APP), STEP_FILE, args.backend))
+    return open_model(resolve(args.model, args.backend))
 
 
 def output_paths(out: str, count: int) -> list[Path]:

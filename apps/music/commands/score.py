@@ -2,7 +2,7 @@
 
 A batch command: every readable file is scored and printed; each bad one gets its own
 ``error: FILE: problem`` line, and the command exits 2 at the end if any was bad. Runs the exported
-int8 step model by default (no TensorFlow), the same scorer ``generate`` samples from.
+int16x8 TFLite step model by default (no TensorFlow), the same scorer ``generate`` samples from.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ app = cli_of(__name__)
 
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE.mid", help="melodies to score (a polyphonic file: its top line)")
-    add_model_options(parser, "step_int8.tflite")
+    add_model_options(parser, "step_int16x8.tflite; step_int8.onnx with --backend onnx")
     add_json_option(parser)
 
 
@@ -50,7 +50,7 @@ def score_file(melody: Any, scorer: Any, path: str) -> dict[str, Any]:
     return record
 
 
-@app.command("score", "NLL per event of each MIDI melody under the model (exported int8 step model by default)",
+@app.command("score", "NLL per event of each MIDI melody under the model (exported step model by default)",
              arguments)
 def score(args: argparse.Namespace) -> int:
     from apps.music.generation import make_scorer
