@@ -121,7 +121,7 @@ def add_model_options(parser: Any, what: str = "exported int8 file", default_bac
                         help=f"model directory (uses its {what}) or an exported .tflite/.onnx file "
                              "(default: the shipped model)")
     parser.add_argument("--backend", default=None, choices=BACKENDS,
-                        help=f"tflite or onnx: the exported int8 file, without TensorFlow (default: {default_backend}); "
+                        help=f"tflite or onnx: the exported quantized file, without TensorFlow (default: {default_backend}); "
                              "keras: the Keras model, for comparison (needs TensorFlow)")
 
 

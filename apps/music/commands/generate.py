@@ -42,7 +42,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --beam: rank branches by their pitch choices (default; keeps the rhythm sampled) "
                              "or by log-likelihood (melody_rnn's; favours holds and loops)")
     condition = parser.add_argument_group(
-        "conditioning (a model trained with --config conditioned; the shipped model has none)")
+        "conditioning (a model trained with --config conditioned, as the shipped model is)")
     condition.add_argument("--style", default=None, help="irish, german, chinese or other (default: drawn like the corpus)")
     condition.add_argument("--meter", default=None, help="2/4, 3/4, 4/4, 6/8 or other (default: drawn like the corpus)")
     condition.add_argument("--key", default=None, metavar="TONIC", help="tonic, e.g. D, F#, Bb (default: drawn)")
