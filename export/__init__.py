@@ -106,10 +106,16 @@ def check_options(format: str, quantize: str, target: str | None, out: str | os.
         raise UserError(f"--target {target!r}: expected one of {', '.join(t for t in TARGETS if t)}")
     if quantize == "int16x8" and format != "tflite":
         raise UserError(f"--quantize int16x8 is a TFLite mode (int16 activations, int8 weights); not for --format {format}")
-    if target == "tflm" and (format != "tflite" or quantize != "int8"):
-        raise UserError("--target tflm: TFLite Micro runs full-int8 TFLite files: use --format tflite --quantize int8")
+    if target == "tflm" and (format != "tflite" or not target_runs(target, quantize)):
+        raise UserError("--target tflm: TFLite Micro runs full-int8 or int16x8 TFLite files: use --format tflite "
+                        "--quantize int8 (or int16x8)")
     if out is not None and Path(out).is_dir():
         raise UserError(f"--out {out}: is a folder; give the path of the file to write")
+
+
+def target_runs(target: str | None, quantize: str) -> bool:
+    """Whether the deployment target's runtime runs files of this --quantize mode (TFLite Micro: integer ones)."""
+    return target is None or quantize in CALIBRATED_MODES
 
 
 def export_loaded(loaded: Any, format: str, quantize: str, step: bool, prune: float | None, data: Any,
@@ -282,4 +288,4 @@ def _sequence_length(inputs: Any) -> int | None:
     return int(first.shape[1]) if first.ndim >= 2 else None
 
 
-__all__ = ["to_tflite", "to_onnx", "prune_model", "export_model_dir", "export_model", "default_output_path"]
+__all__ = ["to_tflite", "to_onnx", "prune_model", "export_model_dir", "export_model", "default_output_path", "target_runs"]

@@ -141,7 +141,7 @@ def test_generated_sources_compile_and_register_exactly_the_ops(exported, tmp_pa
 
 def test_tflm_target_needs_full_int8_tflite(capsys):
     assert main(["anything", "--quantize", "dynamic", "--target", "tflm"]) == 2
-    assert "TFLite Micro runs full-int8 TFLite files" in capsys.readouterr().err
+    assert "TFLite Micro runs full-int8 or int16x8 TFLite files" in capsys.readouterr().err
 
 
 # music ships an int16x8 step file instead (full int8 drifts over whole tunes), which TFLite Micro cannot run.
@@ -158,3 +158,47 @@ def test_shipped_step_models_footprint_matches_the_deploy_doc(app):
     if app == "speech":
         assert measured["flash_bytes"] <= 64 * 1024  # issue 13's flash budget
         assert measured["arena_bytes"] <= 12 * 1024  # and its arena budget (micro_speech: ~10 KB)
+
+
+def test_int16x8_embedding_lookup_runs_in_tflite_micro(tmp_path, monkeypatch):
+    """TFLite Micro's GATHER has no int16: an int16x8 file gathers from a float table, then QUANTIZEs to int16.
+
+    The rewrite changes no number (LiteRT's outputs are bit-identical to the int16 GATHER's), and the file
+    runs in TFLite Micro, stepped with its state, close to LiteRT (music step model: max diff 0.0005).
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    from export import calibration, tflite
+    from export.runtime import StreamingRuntime
+    from suite.keras import keras
+    from suite.streaming import step_model
+
+    vocabulary, steps = 9, 10
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    hidden = keras.layers.LSTM(12, return_sequences=True, name="lstm")(
+        keras.layers.Embedding(vocabulary, 5, name="embed")(tokens))
+    model = keras.Model(tokens, keras.layers.Dense(vocabulary, activation="softmax", name="output")(hidden))
+    stepper = step_model(model)
+    sequences = np.random.default_rng(3).integers(0, vocabulary, (24, steps)).astype(np.int32)
+    representative = calibration.step_inputs(stepper, sequences[:16])
+    rewritten, original = tmp_path / "rewritten.tflite", tmp_path / "original.tflite"
+    tflite.to_tflite(stepper, rewritten, quantize="int16x8", representative=representative)
+    monkeypatch.setattr(tflite, "float_int16_gathers", lambda flatbuffer: flatbuffer)
+    tflite.to_tflite(stepper, original, quantize="int16x8", representative=representative)
+
+    def gather_types(path):
+        interpreter = Interpreter(str(path))
+        dtypes = {tensor["index"]: tensor["dtype"] for tensor in interpreter.get_tensor_details()}
+        return [(dtypes[op["inputs"][0]], dtypes[op["outputs"][0]]) for op in interpreter._get_ops_details()
+                if op["op_name"] == "GATHER"]
+
+    assert gather_types(original) == [(np.int16, np.int16)]
+    assert gather_types(rewritten) == [(np.float32, np.float32)]
+    assert not tflm._runs_in(original, 64 * 1024) and tflm._runs_in(rewritten, 64 * 1024)
+    heldout = sequences[16:, :, None]
+    litert = {path: np.stack([StreamingRuntime(str(path)).run_sequence(s) for s in heldout])
+              for path in (original, rewritten)}
+    np.testing.assert_array_equal(litert[original], litert[rewritten])
+    micro = StreamingRuntime(str(rewritten), backend="tflm", arena_size=tflm.arena_bytes(rewritten))
+    stepped = np.stack([micro.run_sequence(sequence) for sequence in heldout])
+    assert stepped.shape == litert[rewritten].shape and np.max(np.abs(stepped - litert[rewritten])) < 0.01

@@ -152,8 +152,8 @@ def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, Expo
     if not plans:
         raise UserError(f"--kind {' '.join(args.kinds)}: this app exports "
                         f"{', '.join('step' if p.step else 'sequence' for p in spec.exports)}")
-    chosen = [(fmt, dataclasses.replace(plan, quantize=args.quantize or plan.quantize))
-              for fmt in (args.formats or EXPORT_FORMATS) for plan in plans if plan.formats is None or fmt in plan.formats]
+    chosen = [(fmt, with_quantize(plan, args.quantize)) for fmt in (args.formats or EXPORT_FORMATS)
+              for plan in plans if plan.formats is None or fmt in plan.formats]
     if not chosen:
         raise UserError(f"--format {' '.join(args.formats)}: this app exports "
                         f"{', '.join(sorted({f for p in plans for f in (p.formats or EXPORT_FORMATS)}))}")
@@ -162,6 +162,15 @@ def export_plan(spec: AppSpec, args: argparse.Namespace) -> list[tuple[str, Expo
     for fmt, plan in chosen:  # a plan's target applies to its TFLite file only (export_one)
         check_options(fmt, plan.quantize, plan.target if fmt == "tflite" else None, None)
     return chosen
+
+
+def with_quantize(plan: ExportPlan, quantize: str | None) -> ExportPlan:
+    """The plan with ``--quantize`` applied; its target is dropped when that runtime cannot run the mode
+    (``--quantize dynamic`` of a TFLite Micro plan: the file, without its C sources and TFLM gate)."""
+    from export import target_runs
+
+    quantize = quantize or plan.quantize
+    return dataclasses.replace(plan, quantize=quantize, target=plan.target if target_runs(plan.target, quantize) else None)
 
 
 def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
