@@ -146,14 +146,14 @@ class RuntimeScorer(StatefulScorer):
     """An exported step model (.tflite/.onnx) run by the device runtime: no TensorFlow, and a small
     fixed cost per call (the compiled Keras step pays TensorFlow's dispatch per event instead)."""
 
-    def __init__(self, path: str | Path, lookback: bool) -> None:
+    def __init__(self, path: str | Path, lookback: bool, backend: str = "auto", **options: Any) -> None:
         super().__init__(lookback)
         from export.runtime import Runtime
         from suite.quiet import native_quiet
 
         self.path = Path(path)
         with native_quiet():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line
-            self.runtime = Runtime(str(path))
+            self.runtime = Runtime(str(path), backend=backend, **options)  # backend: e.g. "tflm" (music_drift.py)
 
     def initial_states(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((batch,) + tuple(d or 1 for d in shape[1:]), np.float32)
