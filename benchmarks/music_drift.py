@@ -60,6 +60,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir", nargs="?", default="saved_models/music")
     parser.add_argument("--backend", choices=("auto", "tflm"), default="auto",
-                        help="auto: each file's runtime (LiteRT, ONNX Runtime); tflm: the integer .tflite files in TFLite Micro")
+                        help="auto: each file's runtime (LiteRT, ONNX Runtime); "
+                             "tflm: the integer .tflite files in TFLite Micro")
     args = parser.parse_args()
     print(json.dumps(drift(Path(args.model_dir), args.backend), indent=2))

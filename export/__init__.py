@@ -288,4 +288,5 @@ def _sequence_length(inputs: Any) -> int | None:
     return int(first.shape[1]) if first.ndim >= 2 else None
 
 
-__all__ = ["to_tflite", "to_onnx", "prune_model", "export_model_dir", "export_model", "default_output_path", "target_runs"]
+__all__ = ["to_tflite", "to_onnx", "prune_model", "export_model_dir", "export_model", "default_output_path",
+           "target_runs"]

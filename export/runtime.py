@@ -137,7 +137,7 @@ def read_metadata(path: str) -> dict:
 
 
 class _TFLMBackend:
-    """A full-int8 .tflite run by TensorFlow Lite Micro's Python interpreter (``pip install tflite-micro``).
+    """A full-int8 (or int16x8) .tflite run by TensorFlow Lite Micro's Python interpreter (``pip install tflite-micro``).
 
     TFLite Micro's reference kernels differ from LiteRT's (docs/deploy/microcontroller.md), so the
     export checks parity here too. Tensor names and quantization come from LiteRT's reading of the

@@ -1,4 +1,4 @@
-"""TensorFlow Lite Micro deployment of a full-int8 .tflite: C sources, arena size, parity in TFLite Micro.
+"""TensorFlow Lite Micro deployment of a full-int8 (or int16x8) .tflite: C sources, arena size, parity in TFLite Micro.
 
 ``--target tflm`` writes beside ``<name>.tflite``:
 

@@ -78,6 +78,10 @@ def test_shared_export_writes_the_step_model_and_the_generation_check(model_dir)
     assert check["passed"] and check["tunes"] > 0 and check["events"] > check["tunes"]
     assert check["nll_export"] == pytest.approx(check["nll_keras"], rel=0.02)
     assert check["relative_increase"] == pytest.approx(check["nll_export"] / check["nll_keras"] - 1, abs=1e-4)
+    micro = export["tflm"]  # the int16x8 file runs in TFLite Micro, stepped through the same windows
+    assert micro["passed"] and micro["samples"] == export["step_sequences"] and micro["flash_bytes"] == export["bytes"]
+    assert micro["export"] == pytest.approx(export["step_export"], rel=0.005) and micro["arena_bytes"] > 0
+    assert "AddGather()" in (model_dir / "step_int16x8_op_resolver.h").read_text()
 
 
 def test_export_refuses_int16x8_for_onnx_before_writing_anything(model_dir, capsys):
@@ -86,6 +90,16 @@ def test_export_refuses_int16x8_for_onnx_before_writing_anything(model_dir, caps
     assert capsys.readouterr().err == ("error: --quantize int16x8 is a TFLite mode (int16 activations, int8 weights); "
                                        "not for --format onnx\n")
     assert not (model_dir / "step_int16x8.onnx").exists() and (model_dir / "metrics.json").read_text() == before
+
+
+def test_quantize_dynamic_drops_the_tflite_micro_target():
+    """The plan targets TFLite Micro, which runs no dynamic-range file: --quantize dynamic writes the file alone."""
+    from apps.music.app import APP
+    from suite.app.shared_commands import with_quantize
+
+    plan = next(plan for plan in APP.exports if plan.formats == ("tflite",))
+    assert (plan.quantize, plan.target) == ("int16x8", "tflm") and with_quantize(plan, None) == plan
+    assert with_quantize(plan, "dynamic").target is None and with_quantize(plan, "int8").target == "tflm"
 
 
 def test_stepwise_scoring_equals_sequence_scoring(melody, scorer):

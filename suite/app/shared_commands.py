@@ -170,7 +170,8 @@ def with_quantize(plan: ExportPlan, quantize: str | None) -> ExportPlan:
     from export import target_runs
 
     quantize = quantize or plan.quantize
-    return dataclasses.replace(plan, quantize=quantize, target=plan.target if target_runs(plan.target, quantize) else None)
+    target = plan.target if target_runs(plan.target, quantize) else None
+    return dataclasses.replace(plan, quantize=quantize, target=target)
 
 
 def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
