@@ -145,3 +145,34 @@ def test_pcen_is_a_preset_option_that_refuses_audio_augmentation():
         SpeechConfig(features="pcen", augment=True)
     with pytest.raises(ValueError, match="feature_augment"):
         SpeechConfig(augment=True, feature_augment=True)
+
+
+@pytest.mark.parametrize("kind", frontend.FEATURES)
+def test_stream_feeds_each_window_the_features_its_model_was_trained_on(kind: str):
+    """window_scores turns mel frames into the stepper's features, restarted with every staggered window."""
+    from apps.speech import recognize
+    from apps.speech.model import features_of
+
+    assert features_of({"frontend": {"features": kind}}) == kind and features_of({}) == "log_mel"
+
+    windows = []
+
+    class Recorder:  # a stand-in step model that collects the frames of each window it completes
+        features = kind
+
+        def initial_state(self):
+            return []
+
+        def step(self, frame, state):
+            state = state + [frame]
+            if len(state) == frontend.NUM_FRAMES:
+                windows.append(np.stack(state))
+            return np.zeros(len(labels.LABELS)), state
+
+    signal = np.concatenate([speech_like(10, 0.4), speech_like(11, 0.2)])
+    results = list(recognize.window_scores(Recorder(), recognize.audio_frames(signal), streams=4))
+    assert len(results) == len(windows) == 5  # windows start at frames 0, 12, 24, 36, 49
+    for window, first in zip(windows, (0, 12, 24, 36, 49)):
+        start = first * frontend.HOP_SAMPLES
+        expected = frontend.features_batch(signal[None, start:start + 16_000], kind)[0]
+        assert np.abs(window - expected).max() < 1e-5

@@ -35,11 +35,14 @@ UPPER_EDGE_HZ = 7_600.0
 # Added before the log: keeps silence finite and sits just above the mel energy of 16-bit
 # quantization noise, so zero padding and a quiet recording give the same floor.
 LOG_OFFSET = 1e-3
-FEATURES = ("log_mel", "pcen")  # the model's input features (config.json "frontend"/"features")
+FEATURES = ("log_mel", "pcen", "pcen_floor")  # the model's input features (config.json "frontend"/"features")
 # PCEN (librosa.pcen's defaults; the mel energies scaled to 16-bit sample units, as librosa suggests)
 PCEN_SCALE = 2.0 ** 15
 PCEN_TIME_CONSTANT_S = 0.4
 PCEN_GAIN, PCEN_BIAS, PCEN_POWER, PCEN_EPS = 0.98, 2.0, 0.5, 1e-6
+# "pcen_floor": the smoother starts at this mel energy (white noise at about -75 dBFS) instead of the window's
+# first frame, so a window that starts inside a word is not normalized by that word
+PCEN_FLOOR = 0.01
 FEATURE_BATCH = 512  # clips per features_batch chunk: bounds the complex spectra in memory (~100 MB)
 
 
@@ -124,22 +127,27 @@ def pcen_smoothing() -> float:
 
 
 class PcenState:
-    """PCEN frame by frame: ``step(mel energies (..., 40)) -> features``; the smoother starts at the first frame."""
+    """PCEN frame by frame: ``step(mel energies (..., 40)) -> features``; the smoother starts at the first frame,
+    or at ``floor`` (a mel energy) when given."""
 
-    def __init__(self) -> None:
+    def __init__(self, floor: float | None = None) -> None:
         self.smooth: np.ndarray | None = None
+        self.floor = floor
         self.b = np.float32(pcen_smoothing())
 
     def step(self, energies: np.ndarray) -> np.ndarray:
         energies = np.asarray(energies, np.float32) * np.float32(PCEN_SCALE)
+        if self.smooth is None and self.floor is not None:
+            self.smooth = np.full_like(energies, self.floor * PCEN_SCALE)
         self.smooth = energies if self.smooth is None else (1 - self.b) * self.smooth + self.b * energies
         gained = energies / (np.float32(PCEN_EPS) + self.smooth) ** np.float32(PCEN_GAIN)
         return ((gained + PCEN_BIAS) ** PCEN_POWER - PCEN_BIAS ** PCEN_POWER).astype(np.float32)
 
 
-def pcen(energies: np.ndarray) -> np.ndarray:
-    """(..., frames, 40) mel energies of windows -> PCEN features, each window's smoother from its first frame."""
-    state = PcenState()
+def pcen(energies: np.ndarray, floor: float | None = None) -> np.ndarray:
+    """(..., frames, 40) mel energies of windows -> PCEN features, each window's smoother from its first frame
+    (or from ``floor``)."""
+    state = PcenState(floor)
     steps = [state.step(energies[..., t, :]) for t in range(energies.shape[-2])]
     return np.stack(steps, axis=-2) if steps else np.zeros_like(energies)
 
@@ -148,7 +156,9 @@ def features(audio: np.ndarray, kind: str = "log_mel") -> np.ndarray:
     """16 kHz windows (..., samples) -> (..., frames, 40) model inputs of ``kind`` (one of FEATURES)."""
     if kind not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {kind!r}")
-    return log_mel(audio) if kind == "log_mel" else pcen(mel(audio))
+    if kind == "log_mel":
+        return log_mel(audio)
+    return pcen(mel(audio), PCEN_FLOOR if kind == "pcen_floor" else None)
 
 
 class FrameFeatures:
@@ -161,7 +171,7 @@ class FrameFeatures:
         self.reset()
 
     def reset(self) -> None:
-        self.pcen = PcenState()
+        self.pcen = PcenState(PCEN_FLOOR if self.kind == "pcen_floor" else None)
 
     def __call__(self, energies: np.ndarray) -> np.ndarray:
         if self.kind == "log_mel":

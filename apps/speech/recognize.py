@@ -2,8 +2,8 @@
 
 Audio goes through a ring buffer (``FrameBuffer``): every 20 ms (320 new samples) the newest 30 ms (480
 samples) become one frame of mel energies, each window state turns it into the model's features (log-mel,
-or PCEN whose smoother starts with the window, as in training) and a step model advances one step. The model was trained on 1 s
-windows that start from a zero state, so ``streams`` copies of the state run staggered
+or PCEN whose smoother starts with the window, as in training) and a step model advances one step. The model
+was trained on 1 s windows that start from a zero state, so ``streams`` copies of the state run staggered
 (``window_scores``): each is reset every 49 frames, offset by 49 / streams frames from the next, and
 scores the window it has just completed: ``streams`` steps per frame (4 by default, against the 49 steps
 of re-scoring a whole 1 s window every frame).

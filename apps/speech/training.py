@@ -95,16 +95,21 @@ def train(run: TrainRun) -> Trained:
 
     config: SpeechConfig = run.config
     build, topology, model_kwargs, features = initial_model(run, config)  # a bad --init fails before the data loads
+    try:  # an --init model keeps its features; audio augmentation computes log-mel only
+        config = replace(config, features=features)
+    except ValueError as error:
+        raise UserError(f"--init {run.args.init}: {error}") from None
     folder = data_folder(run)
     splits = data.load_splits(folder, config.silence_fraction, config.unknown_fraction, config.data_seed)
     if not splits["training"]:
         raise UserError(f"{folder}: the training split is empty")
     input_shape = model_kwargs["input_shape"]
     audio = {split: dataset.load_arrays(examples) for split, examples in splits.items() if examples}
-    arrays = {split: (frontend.features_batch(clips, features), labels) for split, (clips, labels) in audio.items()}
+    arrays = {split: (frontend.features_batch(clips, config.features), labels)
+              for split, (clips, labels) in audio.items()}
 
     seed_everything(config.seed)  # before the tf.data pipelines: their shuffles take the global seed
-    train_ds = training_dataset(replace(config, features=features), *audio["training"], dataset.background_audio(folder), input_shape)
+    train_ds = training_dataset(config, *audio["training"], dataset.background_audio(folder), input_shape)
     validation_ds = None
     if "validation" in arrays:
         val_x, val_y = arrays["validation"]
@@ -116,7 +121,8 @@ def train(run: TrainRun) -> Trained:
                          verbose=2 if run.verbose else 0)
     metrics = {"epochs_run": len(history.get("epoch", [])), "train_examples": int(len(audio["training"][1])),
                **heldout_metrics(model, arrays, input_shape)}
-    model_config = {"topology": topology, "model": model_kwargs, "labels": list(LABELS), "frontend": frontend_config(features),
+    model_config = {"topology": topology, "model": model_kwargs, "labels": list(LABELS),
+                    "frontend": frontend_config(config.features),
                     **({"init": str(Path(run.args.init).resolve())} if getattr(run.args, "init", None) else {})}
     return Trained(model, model_config, metrics, data=data_record(config, folder))
 
