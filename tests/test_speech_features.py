@@ -41,10 +41,10 @@ def test_tensorflow_and_numpy_features_agree(level: float):
 
 
 def test_batched_numpy_features_equal_the_training_features():
-    """Inference (numpy, log_mel_batch) sees what training's tf.data pipeline computed, to float tolerance."""
+    """Inference (numpy, features_batch) sees what training's tf.data pipeline computed, to float tolerance."""
     batch = np.stack([speech_like(seed, level) for seed, level in ((3, 0.8), (4, 0.02), (5, 0.3))])
     expected = features.log_mel(tf.constant(batch)).numpy()
-    actual = frontend.log_mel_batch(batch)
+    actual = frontend.features_batch(batch)
     assert actual.shape == expected.shape == (3, 49, 40)
     assert np.abs(actual - expected).max() < 1e-4
     assert np.array_equal(actual[1], frontend.log_mel(batch[1]))
@@ -99,3 +99,80 @@ def test_padding_and_windows():
     assert cut[1, 0] == 4_000 and cut[-1, 0] == 24_000 and cut[-1, -1] == 39_999
     assert audio.windows(np.ones(100, np.float32)).shape == (1, 16_000)
     assert audio.window_start_times(3, hop=8_000).tolist() == [0.0, 0.5, 1.0]
+
+
+def test_pcen_hand_computed_and_gain_invariant():
+    b = frontend.pcen_smoothing()
+    assert abs(b - (np.sqrt(1 + 4 * 20.0**2) - 1) / (2 * 20.0**2)) < 1e-9  # 0.4 s at a 20 ms hop: 20 frames
+    energies = np.zeros((3, 40), np.float32)
+    energies[:, 0] = [1.0, 1.0, 4.0]
+    out = frontend.pcen(energies)
+    scaled = energies[:, 0] * frontend.PCEN_SCALE
+    smooth = [scaled[0], scaled[0], (1 - b) * scaled[0] + b * scaled[2]]  # starts at the first frame
+    expected = [np.sqrt(e / (1e-6 + m) ** 0.98 + 2) - np.sqrt(2) for e, m in zip(scaled, smooth)]
+    assert np.allclose(out[:, 0], expected, rtol=1e-5)
+    assert not out[:, 1:].any()  # no energy, no output
+    clip = speech_like(7, 0.5)
+    loud, quiet = frontend.features_batch(np.stack([clip, clip / 30]), "pcen")
+    assert np.abs(loud - quiet).max() < 0.25 * np.abs(loud).max()  # PCEN: 30 dB of gain moves it little
+    logs = frontend.features_batch(np.stack([clip, clip / 30]))
+    assert np.abs(logs[0] - logs[1])[24].min() > 2.0  # log-mel moves by about ln 30 = 3.4 where the tone is
+
+
+@pytest.mark.parametrize("kind", frontend.FEATURES)
+def test_streamed_window_features_equal_the_batch(kind: str):
+    """The stream's per-window features (mel frames, then FrameFeatures reset at the window start) equal
+    what training computes for the same 1 s window."""
+    signal = np.concatenate([speech_like(8, 0.3), speech_like(9, 0.05)])
+    start = 20 * frontend.HOP_SAMPLES
+    mel = frontend.mel(signal)
+    window = frontend.FrameFeatures(kind)
+    for t in range(3):  # an earlier window's state is dropped by reset()
+        window(mel[t])
+    window.reset()
+    streamed = np.stack([window(mel[20 + t]) for t in range(49)])
+    expected = frontend.features_batch(signal[None, start:start + 16_000], kind)[0]
+    assert np.abs(streamed - expected).max() < 1e-5
+
+
+def test_pcen_is_a_preset_option_that_refuses_audio_augmentation():
+    from apps.speech.presets import SpeechConfig
+
+    assert SpeechConfig(features="pcen", feature_augment=True).features == "pcen"
+    with pytest.raises(ValueError, match="'mfcc'"):
+        SpeechConfig(features="mfcc")
+    with pytest.raises(ValueError, match="augment=false"):
+        SpeechConfig(features="pcen", augment=True)
+    with pytest.raises(ValueError, match="feature_augment"):
+        SpeechConfig(augment=True, feature_augment=True)
+
+
+@pytest.mark.parametrize("kind", frontend.FEATURES)
+def test_stream_feeds_each_window_the_features_its_model_was_trained_on(kind: str):
+    """window_scores turns mel frames into the stepper's features, restarted with every staggered window."""
+    from apps.speech import recognize
+    from apps.speech.model import features_of
+
+    assert features_of({"frontend": {"features": kind}}) == kind and features_of({}) == "log_mel"
+
+    windows = []
+
+    class Recorder:  # a stand-in step model that collects the frames of each window it completes
+        features = kind
+
+        def initial_state(self):
+            return []
+
+        def step(self, frame, state):
+            state = state + [frame]
+            if len(state) == frontend.NUM_FRAMES:
+                windows.append(np.stack(state))
+            return np.zeros(len(labels.LABELS)), state
+
+    signal = np.concatenate([speech_like(10, 0.4), speech_like(11, 0.2)])
+    results = list(recognize.window_scores(Recorder(), recognize.audio_frames(signal), streams=4))
+    assert len(results) == len(windows) == 5  # windows start at frames 0, 12, 24, 36, 49
+    for window, first in zip(windows, (0, 12, 24, 36, 49)):
+        start = first * frontend.HOP_SAMPLES
+        expected = frontend.features_batch(signal[None, start:start + 16_000], kind)[0]
+        assert np.abs(window - expected).max() < 1e-5

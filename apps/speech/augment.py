@@ -92,6 +92,18 @@ def augment_features(features: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return _mask(features, seed, 30, axis=0, count=TIME_MASKS, widest=MAX_TIME_MASK_FRAMES)
 
 
+def augmented_features(features: np.ndarray, labels: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Shuffled batches of (warped, masked features, label) from fixed (n, 49, 40) features of either kind."""
+    examples = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(len(labels), seed=seed)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+
+    def one(example: tuple, clip_seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        return augment_features(example[0], clip_seed), example[1]
+
+    return (tf.data.Dataset.zip((examples, seeds)).map(one, num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(batch_size).prefetch(2))
+
+
 def augmented_dataset(audio: np.ndarray, labels: np.ndarray, background: np.ndarray, batch_size: int,
                       seed: int) -> tf.data.Dataset:
     """Shuffled batches of (augmented log-mel (batch, 49, 40), label) from (n, 16000) training audio."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.speech import data, dataset, frontend
-from apps.speech.model import model_inputs
+from apps.speech.model import features_of, model_inputs
 from export.calibration import register_dataset
 
 CALIBRATION_PER_WORD = 100  # 35 words: 10 test clips per word -> 100 keyword + 100 unknown + 10 silence windows
@@ -54,18 +54,18 @@ def shifted(audio: np.ndarray, shift: int) -> np.ndarray:
     return moved
 
 
-def windows(examples: list[dataset.Example], count: int) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` (log-mel, label) windows of ``examples``: the clips, then their time-shifted copies."""
+def windows(examples: list[dataset.Example], count: int, features: str = "log_mel") -> tuple[np.ndarray, np.ndarray]:
+    """``count`` (features, label) windows of ``examples``: the clips, then their time-shifted copies."""
     audio, labels = dataset.load_arrays(examples[:count])
     rounds = min(len(SHIFTS_SAMPLES), math.ceil(count / max(len(audio), 1)))
     clips = np.concatenate([shifted(audio, shift) for shift in SHIFTS_SAMPLES[:rounds]])[:count]
-    return frontend.log_mel_batch(clips), np.tile(labels, rounds)[:count]
+    return frontend.features_batch(clips, features), np.tile(labels, rounds)[:count]
 
 
 @register_dataset("speech")
 def speech_dataset(config: dict, split: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     """(inputs shaped like the model's input, labels) for ``count`` windows of ``split``."""
-    features, labels = windows(split_examples(config, split), count)
+    features, labels = windows(split_examples(config, split), count, features_of(config))
     return model_inputs(features, config["model"]["input_shape"]), labels
 
 

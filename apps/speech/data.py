@@ -481,10 +481,11 @@ def load_splits(folder: str | os.PathLike, silence_fraction: float, unknown_frac
                                seed=seed)
 
 
-def split_features(examples: list[dataset.Example], count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def split_features(examples: list[dataset.Example], count: int | None = None,
+                   features: str = "log_mel") -> tuple[np.ndarray, np.ndarray]:
     """(features (n, 49, 40), labels (n,)) of the first ``count`` examples (all when None), numpy front-end."""
     audio, labels = dataset.load_arrays(examples[:count] if count else examples)
-    return frontend.log_mel_batch(audio), labels
+    return frontend.features_batch(audio, features), labels
 
 
 def class_counts(labels: np.ndarray) -> dict[str, int]:

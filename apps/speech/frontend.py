@@ -12,7 +12,13 @@ Raspberry Pi or a phone. It computes, bit for bit in intent and within 1e-4 in f
    (HTK mel scale, mel = 1127 ln(1 + f / 700); exactly tf.signal.linear_to_mel_weight_matrix).
 5. Natural log with a small offset: log(mel + 1e-3), so silence gives a finite floor (about -6.9).
 
-For streaming, call ``frame_features`` on the newest 480 samples every 320 samples.
+For streaming, call ``frame_features`` on the newest 480 samples every 320 samples (or ``mel_frames``, then a
+``FrameFeatures`` per window).
+
+``features="pcen"`` (a preset option) replaces step 5 with per-channel energy normalization (Wang et al.
+2017, librosa's defaults): each mel band is divided by its own smoothed energy (a first-order IIR over frames,
+time constant 0.4 s, started at the window's first frame), then compressed with a root. It is stateful over
+the frames of a window: ``pcen`` takes the window's mel energies, ``PcenState`` steps it frame by frame.
 """
 from __future__ import annotations
 
@@ -29,7 +35,15 @@ UPPER_EDGE_HZ = 7_600.0
 # Added before the log: keeps silence finite and sits just above the mel energy of 16-bit
 # quantization noise, so zero padding and a quiet recording give the same floor.
 LOG_OFFSET = 1e-3
-FEATURE_BATCH = 512  # clips per log_mel_batch chunk: bounds the complex spectra in memory (~100 MB)
+FEATURES = ("log_mel", "pcen", "pcen_floor")  # the model's input features (config.json "frontend"/"features")
+# PCEN (librosa.pcen's defaults; the mel energies scaled to 16-bit sample units, as librosa suggests)
+PCEN_SCALE = 2.0 ** 15
+PCEN_TIME_CONSTANT_S = 0.4
+PCEN_GAIN, PCEN_BIAS, PCEN_POWER, PCEN_EPS = 0.98, 2.0, 0.5, 1e-6
+# "pcen_floor": the smoother starts at this mel energy (white noise at about -75 dBFS) instead of the window's
+# first frame, so a window that starts inside a word is not normalized by that word
+PCEN_FLOOR = 0.01
+FEATURE_BATCH = 512  # clips per features_batch chunk: bounds the complex spectra in memory (~100 MB)
 
 
 def num_frames(num_samples: int) -> int:
@@ -80,25 +94,93 @@ def frame_features(frame: np.ndarray) -> np.ndarray:
     return log_mel_frames(frame[np.newaxis, :])[0]
 
 
+def mel_frames(frames: np.ndarray) -> np.ndarray:
+    """(..., 480) frames -> (..., 40) mel energies (steps 2 to 4)."""
+    spectrum = np.abs(np.fft.rfft(frames * _WINDOW, n=FFT_LENGTH, axis=-1))
+    return (spectrum.astype(np.float32) @ _MEL_WEIGHTS).astype(np.float32)
+
+
 def log_mel_frames(frames: np.ndarray) -> np.ndarray:
     """(..., 480) frames -> (..., 40) log-mel features."""
-    spectrum = np.abs(np.fft.rfft(frames * _WINDOW, n=FFT_LENGTH, axis=-1))
-    mel = spectrum.astype(np.float32) @ _MEL_WEIGHTS
-    return np.log(mel + LOG_OFFSET).astype(np.float32)
+    return np.log(mel_frames(frames) + LOG_OFFSET).astype(np.float32)
 
 
-def log_mel(audio: np.ndarray) -> np.ndarray:
-    """16 kHz signals (..., samples) -> (..., frames, 40) log-mel features; (49, 40) for 1 s."""
+def mel(audio: np.ndarray) -> np.ndarray:
+    """16 kHz signals (..., samples) -> (..., frames, 40) mel energies."""
     audio = np.asarray(audio, dtype=np.float32)
     count = num_frames(audio.shape[-1])
     if not count:
         return np.zeros((*audio.shape[:-1], 0, NUM_MEL_BINS), np.float32)
     starts = np.arange(count) * HOP_SAMPLES
-    return log_mel_frames(audio[..., starts[:, np.newaxis] + np.arange(WINDOW_SAMPLES)])
+    return mel_frames(audio[..., starts[:, np.newaxis] + np.arange(WINDOW_SAMPLES)])
 
 
-def log_mel_batch(audio: np.ndarray) -> np.ndarray:
-    """(n, samples) clips -> (n, frames, 40), in chunks of FEATURE_BATCH clips."""
+def log_mel(audio: np.ndarray) -> np.ndarray:
+    """16 kHz signals (..., samples) -> (..., frames, 40) log-mel features; (49, 40) for 1 s."""
+    return np.log(mel(audio) + LOG_OFFSET).astype(np.float32)
+
+
+def pcen_smoothing() -> float:
+    """The IIR coefficient of a 0.4 s time constant at a 20 ms hop (librosa.pcen's formula)."""
+    t_frames = PCEN_TIME_CONSTANT_S * SAMPLE_RATE / HOP_SAMPLES
+    return float((np.sqrt(1.0 + 4.0 * t_frames ** 2) - 1.0) / (2.0 * t_frames ** 2))
+
+
+class PcenState:
+    """PCEN frame by frame: ``step(mel energies (..., 40)) -> features``; the smoother starts at the first frame,
+    or at ``floor`` (a mel energy) when given."""
+
+    def __init__(self, floor: float | None = None) -> None:
+        self.smooth: np.ndarray | None = None
+        self.floor = floor
+        self.b = np.float32(pcen_smoothing())
+
+    def step(self, energies: np.ndarray) -> np.ndarray:
+        energies = np.asarray(energies, np.float32) * np.float32(PCEN_SCALE)
+        if self.smooth is None and self.floor is not None:
+            self.smooth = np.full_like(energies, self.floor * PCEN_SCALE)
+        self.smooth = energies if self.smooth is None else (1 - self.b) * self.smooth + self.b * energies
+        gained = energies / (np.float32(PCEN_EPS) + self.smooth) ** np.float32(PCEN_GAIN)
+        return ((gained + PCEN_BIAS) ** PCEN_POWER - PCEN_BIAS ** PCEN_POWER).astype(np.float32)
+
+
+def pcen(energies: np.ndarray, floor: float | None = None) -> np.ndarray:
+    """(..., frames, 40) mel energies of windows -> PCEN features, each window's smoother from its first frame
+    (or from ``floor``)."""
+    state = PcenState(floor)
+    steps = [state.step(energies[..., t, :]) for t in range(energies.shape[-2])]
+    return np.stack(steps, axis=-2) if steps else np.zeros_like(energies)
+
+
+def features(audio: np.ndarray, kind: str = "log_mel") -> np.ndarray:
+    """16 kHz windows (..., samples) -> (..., frames, 40) model inputs of ``kind`` (one of FEATURES)."""
+    if kind not in FEATURES:
+        raise ValueError(f"features must be one of {FEATURES}, got {kind!r}")
+    if kind == "log_mel":
+        return log_mel(audio)
+    return pcen(mel(audio), PCEN_FLOOR if kind == "pcen_floor" else None)
+
+
+class FrameFeatures:
+    """Streaming: one window's mel energies frame by frame -> its features; ``reset()`` at the window's start."""
+
+    def __init__(self, kind: str = "log_mel") -> None:
+        if kind not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}, got {kind!r}")
+        self.kind = kind
+        self.reset()
+
+    def reset(self) -> None:
+        self.pcen = PcenState(PCEN_FLOOR if self.kind == "pcen_floor" else None)
+
+    def __call__(self, energies: np.ndarray) -> np.ndarray:
+        if self.kind == "log_mel":
+            return np.log(np.asarray(energies, np.float32) + LOG_OFFSET).astype(np.float32)
+        return self.pcen.step(energies)
+
+
+def features_batch(audio: np.ndarray, kind: str = "log_mel") -> np.ndarray:
+    """(n, samples) clips -> (n, frames, 40) features of ``kind``, in chunks of FEATURE_BATCH clips."""
     audio = np.asarray(audio, dtype=np.float32)
-    parts = [log_mel(audio[start:start + FEATURE_BATCH]) for start in range(0, len(audio), FEATURE_BATCH)]
+    parts = [features(audio[start:start + FEATURE_BATCH], kind) for start in range(0, len(audio), FEATURE_BATCH)]
     return np.concatenate(parts) if parts else np.zeros((0, *FEATURE_SHAPE), np.float32)

@@ -29,10 +29,17 @@ PREDICT_BATCH = 256
 
 @dataclass
 class Scorer:
-    """``probabilities(features (n, 49, 40)) -> (n, 12)``; ``name`` says what was loaded."""
+    """``probabilities(features (n, 49, 40)) -> (n, 12)``; ``name`` says what was loaded, ``features`` which
+    front-end features it takes (frontend.FEATURES)."""
 
     name: str
     probabilities: Callable[[np.ndarray], np.ndarray]
+    features: str = "log_mel"
+
+
+def features_of(config: dict) -> str:
+    """The features a model was trained on (config.json "frontend"); log-mel for a file without config.json."""
+    return config.get("frontend", {}).get("features", "log_mel")
 
 
 def model_inputs(features: np.ndarray, input_shape: list[int] | tuple[int, ...]) -> np.ndarray:
@@ -72,7 +79,7 @@ def _keras_scorer(ref: ModelRef) -> Scorer:
     def probabilities(features: np.ndarray) -> np.ndarray:
         return model.predict(model_inputs(features, input_shape), batch_size=PREDICT_BATCH, verbose=0)
 
-    return Scorer(str(ref.path.parent), probabilities)
+    return Scorer(str(ref.path.parent), probabilities, features_of(config))
 
 
 def _runtime_scorer(ref: ModelRef) -> Scorer:
@@ -87,7 +94,7 @@ def _runtime_scorer(ref: ModelRef) -> Scorer:
     def probabilities(features: np.ndarray) -> np.ndarray:
         return runtime.run(model_inputs(features, input_shape))[0]
 
-    return Scorer(str(ref.path), probabilities)
+    return Scorer(str(ref.path), probabilities, features_of(ref.config))
 
 
 def load_scorer(model: str | os.PathLike | None = None, backend: str | None = None) -> Scorer:
@@ -106,6 +113,7 @@ class RuntimeStepper:
         check_frontend_shape(ref.path, self.runtime.backend.inputs[data_name]["shape"],
                              self.runtime.output_shapes[0], step=True)
         self.name = str(ref.path)
+        self.features = features_of(ref.config)
 
     def initial_state(self) -> Any:
         self.runtime.reset()
@@ -128,6 +136,7 @@ class KerasStepper:
         self.frame_shape = (1, 1, *config["model"]["input_shape"][1:])
         self.zero_states = initial_states(self.step_keras, 1)
         self.name = f"{model_dir} (Keras step model)"
+        self.features = features_of(config)
 
     def initial_state(self) -> Any:
         return list(self.zero_states)

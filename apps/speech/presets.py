@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.speech.engines import DEFAULT_ENGINES, check_engines
-from apps.speech.frontend import NUM_FRAMES, NUM_MEL_BINS
+from apps.speech.frontend import FEATURES, NUM_FRAMES, NUM_MEL_BINS
 from apps.speech.labels import LABELS
 from suite.app import Preset
 from suite.train_config import AppTrainFields
@@ -28,8 +28,10 @@ class SpeechConfig(AppTrainFields):
     dropout: float = 0.0  # on each recurrent layer's inputs
     recurrent_dropout: float = 0.0
     conv_filters: tuple[int, ...] = (16, 32)  # cnn_rnn only
+    features: str = "log_mel"  # the model's input: log-mel, or PCEN-normalized mel (apps/speech/frontend.py)
     # training: AppTrainFields (epochs, batch_size, ... with suite/train_config.py defaults), plus:
     augment: bool = False  # apps/speech/augment.py: gain, shift, noise, mel/time warp, SpecAugment
+    feature_augment: bool = False  # only augment.py's mel/time warp and SpecAugment, on fixed features (any kind)
     label_smoothing: float = 0.0
     # data: what train generates with prepare-data when it gets no --data, and how the splits are sampled
     per_word: int = 400
@@ -50,6 +52,13 @@ class SpeechConfig(AppTrainFields):
         for name in ("unknown_fraction", "silence_fraction"):
             if not 0.0 <= getattr(self, name) <= 5.0:
                 raise ValueError(f"{name} must be in [0, 5], got {getattr(self, name)}")
+        if self.features not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
+        if self.augment and self.feature_augment:
+            raise ValueError("augment=true already warps and masks the features; feature_augment needs augment=false")
+        if self.augment and self.features != "log_mel":
+            raise ValueError(f"augment=true computes log-mel features (apps/speech/augment.py); "
+                             f"features={self.features!r} needs augment=false")
         check_engines(self.engines)
         self.train_config()  # validates the training fields too
 

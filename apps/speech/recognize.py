@@ -1,8 +1,9 @@
-"""Streaming keyword detection: audio -> log-mel frames -> staggered window scores -> smoothed detections.
+"""Streaming keyword detection: audio -> mel frames -> staggered window scores -> smoothed detections.
 
 Audio goes through a ring buffer (``FrameBuffer``): every 20 ms (320 new samples) the newest 30 ms (480
-samples) become one log-mel frame, and a step model advances one step. The model was trained on 1 s
-windows that start from a zero state, so ``streams`` copies of the state run staggered
+samples) become one frame of mel energies, each window state turns it into the model's features (log-mel,
+or PCEN whose smoother starts with the window, as in training) and a step model advances one step. The model
+was trained on 1 s windows that start from a zero state, so ``streams`` copies of the state run staggered
 (``window_scores``): each is reset every 49 frames, offset by 49 / streams frames from the next, and
 scores the window it has just completed: ``streams`` steps per frame (4 by default, against the 49 steps
 of re-scoring a whole 1 s window every frame).
@@ -102,11 +103,11 @@ class RecognizeCommands:
 
 
 class FrameBuffer:
-    """Audio in any chunk sizes -> log-mel frames, each as soon as its 480 samples have arrived.
+    """Audio in any chunk sizes -> frames of mel energies, each as soon as its 480 samples have arrived.
 
     Holds at most 480 + chunk samples: the next frame starts at the buffer's first sample, and each
     frame consumed drops 320 samples (20 ms), so consecutive frames overlap by 160 samples, as in
-    ``frontend.log_mel``: frame i of a stream equals frame i of the whole recording.
+    ``frontend.mel``: frame i of a stream equals frame i of the whole recording.
     """
 
     def __init__(self) -> None:
@@ -116,13 +117,13 @@ class FrameBuffer:
         self.pending = np.concatenate([self.pending, np.asarray(samples, np.float32)])
         frames = []
         while len(self.pending) >= frontend.WINDOW_SAMPLES:
-            frames.append(frontend.frame_features(self.pending[:frontend.WINDOW_SAMPLES]))
+            frames.append(frontend.mel_frames(self.pending[:frontend.WINDOW_SAMPLES]))
             self.pending = self.pending[frontend.HOP_SAMPLES:]
         return frames
 
 
 def audio_frames(signal: np.ndarray, chunk: int = FEED_SAMPLES, flush_s: float = 0.0) -> Iterator[np.ndarray]:
-    """The feature frames of a recording, fed through a FrameBuffer chunk by chunk, then ``flush_s`` of silence."""
+    """The mel frames of a recording, fed through a FrameBuffer chunk by chunk, then ``flush_s`` of silence."""
     buffer = FrameBuffer()
     signal = np.concatenate([np.asarray(signal, np.float32), np.zeros(int(flush_s * frontend.SAMPLE_RATE), np.float32)])
     for start in range(0, len(signal), chunk):
@@ -138,7 +139,7 @@ class EnergyTrack:
 
     def add(self, frame: np.ndarray) -> np.ndarray:
         end = (self.count * frontend.HOP_SAMPLES + frontend.WINDOW_SAMPLES) / frontend.SAMPLE_RATE
-        self.frames.append((end, float(np.log(np.sum(np.exp(frame))))))
+        self.frames.append((end, float(np.log(np.sum(frame + frontend.LOG_OFFSET)))))
         self.count += 1
         return frame
 
@@ -153,11 +154,13 @@ class EnergyTrack:
 
 def window_scores(stepper: Any, frames: Iterator[np.ndarray], streams: int = STREAMS,
                   window: int = frontend.NUM_FRAMES) -> Iterator[tuple[float, float, np.ndarray]]:
-    """(start s, end s, class scores) of every completed window of the staggered streams, in time order."""
+    """(start s, end s, class scores) of every completed window of the staggered streams, in time order;
+    ``frames`` are mel energies, made into the stepper's features per window."""
     if not 1 <= streams <= window:
         raise UserError(f"--streams {streams}: must be between 1 and {window}")
     offsets = [index * window // streams for index in range(streams)]
     states = [stepper.initial_state() for _ in offsets]
+    features = [frontend.FrameFeatures(getattr(stepper, "features", "log_mel")) for _ in offsets]
     for t, frame in enumerate(frames):
         for index, offset in enumerate(offsets):
             if t < offset:
@@ -165,7 +168,8 @@ def window_scores(stepper: Any, frames: Iterator[np.ndarray], streams: int = STR
             position = (t - offset) % window
             if position == 0:
                 states[index] = stepper.initial_state()
-            scores, states[index] = stepper.step(frame, states[index])
+                features[index].reset()
+            scores, states[index] = stepper.step(features[index](frame), states[index])
             if position == window - 1:
                 first = t - window + 1
                 yield (first * frontend.HOP_SAMPLES / frontend.SAMPLE_RATE,

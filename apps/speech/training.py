@@ -5,6 +5,7 @@ framework (``python -m apps.speech train``) writes the model directory from what
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,9 @@ from suite.errors import UserError
 VALIDATION_BATCH = 256  # validation batches: large, they are scored, not trained on
 
 
-def frontend_config() -> dict:
+def frontend_config(features: str = "log_mel") -> dict:
     """config.json "frontend": how the model's inputs are made from audio (apps/speech/frontend.py)."""
-    return {"sample_rate": frontend.SAMPLE_RATE, "window_samples": frontend.WINDOW_SAMPLES,
+    return {"features": features, "sample_rate": frontend.SAMPLE_RATE, "window_samples": frontend.WINDOW_SAMPLES,
             "hop_samples": frontend.HOP_SAMPLES, "mel_bins": frontend.NUM_MEL_BINS, "frames": frontend.NUM_FRAMES,
             "module": "apps/speech/frontend.py"}
 
@@ -43,14 +44,18 @@ def one_hot(features, labels):  # noqa: ANN001, ANN201 (tf.data map)
 
 def training_dataset(config: SpeechConfig, audio: np.ndarray, labels: np.ndarray, background: np.ndarray,
                      input_shape: list[int]):  # noqa: ANN201 (tf.data.Dataset)
-    """Shuffled, batched, one-hot training data: augmented from audio every epoch, or fixed log-mel."""
+    """Shuffled, batched, one-hot training data: augmented from audio every epoch, or fixed features (warped and
+    masked every epoch with ``feature_augment``)."""
     from suite.keras import tf
 
     if config.augment:
         background = background if len(background) > CLIP_SAMPLES else np.zeros(0, np.float32)
         batches = augment.augmented_dataset(audio, labels, background, config.batch_size, config.seed)
+    elif config.feature_augment:
+        batches = augment.augmented_features(frontend.features_batch(audio, config.features), labels,
+                                             config.batch_size, config.seed)
     else:
-        batches = (tf.data.Dataset.from_tensor_slices((frontend.log_mel_batch(audio), labels))
+        batches = (tf.data.Dataset.from_tensor_slices((frontend.features_batch(audio, config.features), labels))
                    .shuffle(len(labels), seed=config.seed).batch(config.batch_size))
     return batches.map(lambda x, y: (tf.reshape(x, [-1, *input_shape]), y)).map(one_hot).prefetch(2)
 
@@ -66,18 +71,21 @@ def data_folder(run: TrainRun) -> Path:
 
 
 def initial_model(run: TrainRun, config: SpeechConfig) -> tuple:
-    """(build function, topology, builder kwargs): a fresh preset model, or the ``--init`` model as it was trained."""
+    """(build function, topology, builder kwargs, features): a fresh preset model, or the ``--init`` model as it
+    was trained (with the features it was trained on)."""
     from suite import build_model
 
     init = getattr(run.args, "init", None)
     if not init:
-        return lambda: build_model(config.topology, **config.model_kwargs()), config.topology, config.model_kwargs()
+        return (lambda: build_model(config.topology, **config.model_kwargs()), config.topology, config.model_kwargs(),
+                config.features)
     from apps.speech.model import load_keras
     from suite.app.models import resolve_model
 
     ref = resolve_model("speech", init, "model.keras", "keras")  # another app's model or no model: one line
     model, init_config = load_keras(ref.path.parent)
-    return lambda: model, init_config["topology"], init_config["model"]
+    return (lambda: model, init_config["topology"], init_config["model"],
+            init_config.get("frontend", {}).get("features", "log_mel"))
 
 
 def train(run: TrainRun) -> Trained:
@@ -86,14 +94,19 @@ def train(run: TrainRun) -> Trained:
     from suite.training import fit, seed_everything
 
     config: SpeechConfig = run.config
-    build, topology, model_kwargs = initial_model(run, config)  # a bad --init fails before the data loads
+    build, topology, model_kwargs, features = initial_model(run, config)  # a bad --init fails before the data loads
+    try:  # an --init model keeps its features; audio augmentation computes log-mel only
+        config = replace(config, features=features)
+    except ValueError as error:
+        raise UserError(f"--init {run.args.init}: {error}") from None
     folder = data_folder(run)
     splits = data.load_splits(folder, config.silence_fraction, config.unknown_fraction, config.data_seed)
     if not splits["training"]:
         raise UserError(f"{folder}: the training split is empty")
     input_shape = model_kwargs["input_shape"]
     audio = {split: dataset.load_arrays(examples) for split, examples in splits.items() if examples}
-    arrays = {split: (frontend.log_mel_batch(clips), labels) for split, (clips, labels) in audio.items()}
+    arrays = {split: (frontend.features_batch(clips, config.features), labels)
+              for split, (clips, labels) in audio.items()}
 
     seed_everything(config.seed)  # before the tf.data pipelines: their shuffles take the global seed
     train_ds = training_dataset(config, *audio["training"], dataset.background_audio(folder), input_shape)
@@ -108,7 +121,8 @@ def train(run: TrainRun) -> Trained:
                          verbose=2 if run.verbose else 0)
     metrics = {"epochs_run": len(history.get("epoch", [])), "train_examples": int(len(audio["training"][1])),
                **heldout_metrics(model, arrays, input_shape)}
-    model_config = {"topology": topology, "model": model_kwargs, "labels": list(LABELS), "frontend": frontend_config(),
+    model_config = {"topology": topology, "model": model_kwargs, "labels": list(LABELS),
+                    "frontend": frontend_config(config.features),
                     **({"init": str(Path(run.args.init).resolve())} if getattr(run.args, "init", None) else {})}
     return Trained(model, model_config, metrics, data=data_record(config, folder))
 

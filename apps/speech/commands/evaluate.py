@@ -36,7 +36,7 @@ def evaluate_folder(model: str | os.PathLike | None, folder: str | os.PathLike, 
     examples = data.load_splits(folder, silence_fraction, unknown_fraction, seed)[split]
     if not examples:
         raise UserError(f"{folder}: the {split} split is empty")
-    features, labels = data.split_features(examples)
+    features, labels = data.split_features(examples, features=scorer.features)
     result = classification_metrics(labels, scorer.probabilities(features), LABELS)
     return {"model": scorer.name, "data": str(folder), "layout": dataset.folder_layout(Path(folder)), "split": split,
             **result}

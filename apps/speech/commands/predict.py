@@ -32,7 +32,7 @@ def predict_file(scorer, path: str) -> dict:  # noqa: ANN001 (apps.speech.model.
     from apps.speech.labels import LABELS
     from suite.app.classification import top_k
 
-    probabilities = scorer.probabilities(frontend.log_mel_batch(audio.windows(audio.read_wav(path))))
+    probabilities = scorer.probabilities(frontend.features_batch(audio.windows(audio.read_wav(path)), scorer.features))
     top = top_k(probabilities[choose_window(probabilities)], LABELS)
     return {"file": path, "label": top[0]["label"], "score": top[0]["score"], "top3": top}
 
