@@ -9,7 +9,7 @@ import numpy as np
 
 from apps.forecast import data
 from apps.forecast.data import Scale, Series
-from apps.forecast.evaluation import scale_for
+from apps.forecast.evaluation import scale_for, vol_window, with_default_pad
 from apps.forecast.metrics import HIGH, LOW, MEDIAN
 from apps.forecast.model import quantiles_from, to_quantiles
 from apps.forecast.tracking import IntervalTracker
@@ -121,8 +121,6 @@ def default_warmup(config: dict[str, Any], all_series: list[Series]) -> int:
 
 def monitor_scale(series: Series, config: dict[str, Any], warmup: int) -> Scale:
     """``monitor``'s scaling of a stream: fitted on its first ``warmup`` values, the model's default pads."""
-    from apps.forecast.evaluation import vol_window, with_default_pad
-
     return with_default_pad(data.fit_scale(series.values[:warmup], min(int(config["horizon"]), warmup - 1),
                                            series.season, vol_window(config)), config)
 

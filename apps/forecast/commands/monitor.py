@@ -39,10 +39,10 @@ def monitor(args: argparse.Namespace) -> int:
     if not 2 <= warmup < min(len(series) for series in all_series):
         raise UserError(f"{args.file}: --warmup {warmup} must be at least 2 and below the file's "
                         f"{min(len(series) for series in all_series)} rows")
+    horizon = int(ref.config["horizon"])
     for series in all_series:
         scale = monitor_scale(series, ref.config, warmup)
         flagged = 0
-        horizon = int(ref.config["horizon"])
         tracker = IntervalTracker(horizon, rate, scale.floor)
         for update in monitor_stream(stepper, series, scale, warmup, horizon, tracker):
             flagged += bool(update.outside)
