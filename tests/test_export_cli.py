@@ -112,3 +112,12 @@ def test_unknown_task_in_config_is_refused_not_scored_as_classification(tmp_path
     err = capsys.readouterr().err
     assert "config.json: unknown task 'ranking'" in err and "classification" in err
     assert not out.exists()
+
+
+def test_app_export_command_lists_the_same_formats_and_modes_as_export():
+    """suite.app.shared_commands keeps its own copies (importing export at --help would load numpy)."""
+    import export
+    from suite.app import shared_commands
+
+    assert shared_commands.EXPORT_FORMATS == export.FORMATS
+    assert shared_commands.QUANTIZE_MODES == export.QUANTIZE_MODES

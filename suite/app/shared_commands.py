@@ -20,13 +20,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from export import FORMATS as EXPORT_FORMATS, QUANTIZE_MODES  # one list for every export CLI (no TensorFlow)
 from suite.app import paths
 from suite.app.models import check_app, read_config_json
 from suite.app.spec import AppSpec, ExportPlan, TrainRun
 from suite.cli import EXIT_USER_ERROR, App, add_config_options, add_json_option, add_strategy_option, emit
 from suite.errors import UserError
 
+# Copies of export.FORMATS and export.QUANTIZE_MODES: importing export loads numpy, and every app's --help must
+# start without it (tests/test_video_device.py); tests/test_export_cli.py keeps them equal.
+EXPORT_FORMATS = ("tflite", "onnx")
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int16x8")
 KINDS = {"sequence": False, "step": True}
 
 
