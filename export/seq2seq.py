@@ -49,6 +49,9 @@ class Decoding:
 
 class PairRunner(Protocol):
     depth: int
+    # How many states the decoder step takes. ``encode`` returns all of them: only the first decoder layer starts
+    # from the encoder's bridge (as in training), deeper layers start at zero (``with_deeper_states``).
+    state_count: int
 
     def encode(self, inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """(memory, decoder states) of a batch of inputs."""
@@ -68,10 +71,11 @@ class KerasPair:
         self.depth = int(decoder.outputs[0].shape[-1])
         self._encode = tf.function(lambda x: encoder(x, training=False), reduce_retracing=True)
         self._step = tf.function(lambda inputs: decoder(inputs, training=False), reduce_retracing=True)
+        self.state_count = len(decoder.inputs) - 2
 
     def encode(self, inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         outputs = [np.asarray(o) for o in self._encode(np.asarray(inputs, np.float32))]
-        return outputs[0], outputs[1:]
+        return outputs[0], with_deeper_states(outputs[1:], self.state_count)
 
     def step(self, previous: np.ndarray, memory: np.ndarray,
              states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -91,10 +95,11 @@ class ExportedPair:
             self.encoder = Runtime(str(encoder_path))
             self.decoder = Runtime(str(decoder_path)) if decoder_path is not None else None
         self.depth = int(self.decoder.output_shapes[0][-1]) if self.decoder is not None else 0
+        self.state_count = len(self.decoder.input_names) - 2 if self.decoder is not None else 0
 
     def encode(self, inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         outputs = self.encoder.run(np.asarray(inputs, np.float32))
-        return outputs[0], outputs[1:]
+        return outputs[0], with_deeper_states(outputs[1:], self.state_count)
 
     def step(self, previous: np.ndarray, memory: np.ndarray,
              states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -108,7 +113,18 @@ class MixedPair:
     """One runner's encoder with another's decoder step: gates an exported encoder on its own."""
 
     def __init__(self, encoder: PairRunner, decoder: PairRunner):
-        self.encode, self.step, self.depth = encoder.encode, decoder.step, decoder.depth
+        self._encoder, self.step, self.depth = encoder, decoder.step, decoder.depth
+        self.state_count = decoder.state_count
+
+    def encode(self, inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        memory, states = self._encoder.encode(inputs)
+        return memory, with_deeper_states(states, self.state_count)
+
+
+def with_deeper_states(bridge: list[np.ndarray], count: int) -> list[np.ndarray]:
+    """The encoder's bridge states followed by zero states up to ``count``: a stacked decoder's deeper layers
+    start at zero in training (suite.topologies.encoder_decoder), and every layer has the same width."""
+    return list(bridge) + [np.zeros_like(bridge[0]) for _ in range(count - len(bridge))]
 
 
 def one_hot(ids: np.ndarray, depth: int) -> np.ndarray:
@@ -245,5 +261,5 @@ def padded(sequences: Sequence[Sequence[int]], length: int) -> np.ndarray:
     return array
 
 
-__all__ = ["Decoding", "KerasPair", "ExportedPair", "MixedPair", "greedy", "greedy_batched", "content",
+__all__ = ["Decoding", "KerasPair", "ExportedPair", "MixedPair", "with_deeper_states", "greedy", "greedy_batched", "content",
            "step_inputs", "drawn", "export_encoder", "export_decoder_step", "gate", "padded", "one_hot"]

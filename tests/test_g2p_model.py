@@ -42,11 +42,12 @@ def test_tiny_model_learns_the_toy_lexicon(toy_model):
     assert config["app"] == "g2p" and config["task"] == "seq2seq" and config["data"]["lexicon"].endswith("toy.dict")
 
 
-@pytest.mark.parametrize("attention", ["additive", "dot"])
-def test_attention_inference_equals_teacher_forcing(attention):
+@pytest.mark.parametrize("attention,layers", [("additive", 1), ("dot", 1), ("additive", 2)])
+def test_attention_inference_equals_teacher_forcing(attention, layers):
     import dataclasses
 
-    config = dataclasses.replace(PRESETS["tiny"].config, units=12, attention=attention)
+    # layers=2 (the base preset): the decoder's second layer starts at zero, as in training
+    config = dataclasses.replace(PRESETS["tiny"].config, units=12, attention=attention, layers=layers)
     model = build(config)
     words = ["abc", "phoneme", "x"]
     prons = [("AE", "B", "K"), ("F", "OW", "N", "IY", "M"), ("EH", "K", "S")]
@@ -55,6 +56,7 @@ def test_attention_inference_equals_teacher_forcing(attention):
     teacher_forced = model.predict([letters_of(words), data.one_hot(decoder_inputs, depth)], verbose=0)
     runner = KerasRunner(model)
     memory, states = runner.encode(letters_of(words))
+    assert len(states) == runner.state_count == layers
     for t in range(data.DECODER_STEPS):
         stepped, states = runner.step(data.one_hot(decoder_inputs[:, t:t + 1], depth), memory, states)
         np.testing.assert_allclose(stepped, teacher_forced[:, t], atol=1e-5)
