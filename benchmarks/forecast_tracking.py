@@ -6,12 +6,17 @@ the warm-up, the model's default pads) with the shipped step_int8.tflite; per ra
 outside the one-step 80% interval (nominal 0.2) and the one-step quantile loss, before the held-out end (the
 rate is chosen there: the smallest mean quantile loss relative to no tracking) and on the held-out end.
 
+``--exponents`` (measured, not shipped): the local volatility ratio that scales ``evaluate``'s intervals raised to
+each power (1: shipped, 0: unscaled pads), the pads recalibrated for each, on the same two checks and on the
+held-out origins (pads from every validation origin, as training calibrates them); no tracking.
+
 Default (not shipped): the calibrated forecasts of ``evaluate`` tracked from the validation part on, on two
 checks that use no held-out data and on the held-out origins: (1) pads calibrated on the span of training
 just before validation (the model is in-sample there), counted at every validation origin; (2) pads
 calibrated on the first half of the validation origins, counted on the second half.
 
     python benchmarks/forecast_tracking.py [--monitor] [--model DIR] [--rates 0 0.01 0.03 0.1 0.3] [--json]
+    python benchmarks/forecast_tracking.py --exponents 1 0.75 0.5 0
 """
 from __future__ import annotations
 
@@ -107,15 +112,56 @@ def measure(model_dir: Path, rates) -> dict[str, dict[str, dict[float, tuple[flo
     return results
 
 
-def summary(results, rates) -> dict[str, dict[float, dict[str, float]]]:
+def damped(scale, exponent: float):
+    """``scale`` whose local volatility ratio is raised to ``exponent``."""
+    from dataclasses import dataclass, fields
+
+    from apps.forecast.data import Scale
+
+    @dataclass(frozen=True)
+    class DampedScale(Scale):
+        exponent: float = 1.0
+
+        def volatility_ratio(self, values, at):
+            return super().volatility_ratio(values, at) ** self.exponent
+
+    return DampedScale(**{f.name: getattr(scale, f.name) for f in fields(scale)}, exponent=exponent)
+
+
+def exponent_measure(model_dir: Path, exponents) -> dict[str, dict[str, dict[float, tuple[float, float]]]]:
+    """Per series, check and exponent: (coverage, quantile loss) without tracking."""
+    from apps.forecast import data
+    from apps.forecast.evaluation import DEFAULT_ORIGINS, scale_for
+    from apps.forecast.model import KerasForecaster
+    from suite.app.models import read_config_json
+
+    config = read_config_json(model_dir)
+    forecaster = KerasForecaster.load(model_dir)
+    context, horizon = int(config["context"]), int(config["horizon"])
+    results = {}
+    for series in data.series_from_config(config):
+        n = len(series)
+        start, end = data.validation_start(n, horizon), data.test_start(n, horizon)
+        before, middle = max(start - (end - start), context - 1), (start + end) // 2
+        spans = {"check1": ((before, start), (start - 1, end - 1), end, None),
+                 "check2": ((start - 1, middle), (middle, end - 1), end, None),
+                 "heldout": ((start - 1, end - 1), (start - 1, n - horizon), n,
+                             data.origins(n, horizon, context, DEFAULT_ORIGINS))}
+        results[series.name] = {
+            name: {e: check(forecaster, series, damped(scale_for(series, config), e), config, *span[:3], [0.0],
+                            at_only=span[3])[0.0] for e in exponents} for name, span in spans.items()}
+    return results
+
+
+def summary(results, rates, reference: float = 0.0) -> dict[str, dict[float, dict[str, float]]]:
     """Per check and rate: series with coverage in 75-85%, summed |coverage - 0.8|, mean quantile loss
-    relative to no tracking (rate 0)."""
+    relative to the ``reference`` rate (0: no tracking) or exponent (1: shipped)."""
     table = {}
     for name in CHECKS:
         table[name] = {}
         for rate in rates:
             cover = np.array([r[name][rate][0] for r in results.values()])
-            loss = np.array([r[name][rate][1] / r[name][0.0][1] for r in results.values()])
+            loss = np.array([r[name][rate][1] / r[name][reference][1] for r in results.values()])
             table[name][rate] = {"in_75_85": int(((cover >= 0.75) & (cover <= 0.85)).sum()),
                                  "coverage_error": round(float(np.abs(cover - 0.8).sum()), 3),
                                  "relative_quantile_loss": round(float(loss.mean()), 4)}
@@ -188,6 +234,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model directory (default: the shipped forecast model)")
     parser.add_argument("--rates", type=float, nargs="+", default=list(RATES))
     parser.add_argument("--monitor", action="store_true", help="the shipped use: monitor's streams")
+    parser.add_argument("--exponents", type=float, nargs="+", help="powers of the volatility ratio to compare")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     from suite.app import shipped_model_dir
@@ -197,25 +244,33 @@ def main() -> None:
         monitor_report(monitor_measure(Path(args.model) if args.model else shipped_model_dir("forecast"), rates),
                        rates, args.json)
         return
-    results = measure(Path(args.model) if args.model else shipped_model_dir("forecast"), rates)
-    table = summary(results, rates)
+    model_dir = Path(args.model) if args.model else shipped_model_dir("forecast")
+    if args.exponents:
+        exponents = sorted({1.0, *args.exponents}, reverse=True)
+        report(exponent_measure(model_dir, exponents), exponents, "exponent", args.json, reference=1.0)
+        return
+    report(measure(model_dir, rates), rates, "rate", args.json)
+
+
+def report(results, rates, what: str, as_json: bool, reference: float = 0.0) -> None:
+    table = summary(results, rates, reference)
     chosen = min(rates, key=lambda r: table["check1"][r]["relative_quantile_loss"]
                  + table["check2"][r]["relative_quantile_loss"])
-    if args.json:
+    if as_json:
         print(json.dumps({"series": {s: {c: {str(r): [round(v, 4) for v in x] for r, x in per.items()}
                                          for c, per in checks.items()} for s, checks in results.items()},
                           "summary": {c: {str(r): v for r, v in per.items()} for c, per in table.items()},
-                          "chosen_rate": chosen}))
+                          f"chosen_{what}": chosen}))
         return
     for name, checks in results.items():
         print(name)
         for c in CHECKS:
             print(f"  {c:8} " + "  ".join(f"{r:g}: cov {cov:.3f} QL {ql:.3f}" for r, (cov, ql) in checks[c].items()))
     for c in CHECKS:
-        print(c + ": " + "; ".join(f"rate {r:g}: {v['in_75_85']} of {len(results)} in 75-85%, coverage error "
+        print(c + ": " + "; ".join(f"{what} {r:g}: {v['in_75_85']} of {len(results)} in 75-85%, coverage error "
                                    f"{v['coverage_error']}, relative QL {v['relative_quantile_loss']}"
                                    for r, v in table[c].items()))
-    print(f"chosen on checks 1 and 2 (smallest mean relative QL): rate {chosen:g}")
+    print(f"chosen on checks 1 and 2 (smallest mean relative QL): {what} {chosen:g}")
 
 
 if __name__ == "__main__":
