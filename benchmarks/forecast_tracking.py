@@ -88,28 +88,46 @@ def check(forecaster, series, scale, config, calibrate: tuple[int, int], count: 
                          actual[pick], mscale) for rate in rates}
 
 
-def measure(model_dir: Path, rates) -> dict[str, dict[str, dict[float, tuple[float, float]]]]:
+def spans(n: int, context: int, horizon: int, calibrate_heldout: bool) -> dict[str, tuple]:
+    """Per check: (calibration span, counted span, outcome limit, the only origins counted or None). The
+    held-out origins keep the saved pads, or with ``calibrate_heldout`` get pads from every validation origin."""
     from apps.forecast import data
-    from apps.forecast.evaluation import DEFAULT_ORIGINS, scale_for
+    from apps.forecast.evaluation import DEFAULT_ORIGINS
+
+    start, end = data.validation_start(n, horizon), data.test_start(n, horizon)
+    before, middle = max(start - (end - start), context - 1), (start + end) // 2
+    heldout_pads = (start - 1, end - 1) if calibrate_heldout else (start - 1, start - 1)
+    return {"check1": ((before, start), (start - 1, end - 1), end, None),
+            "check2": ((start - 1, middle), (middle, end - 1), end, None),
+            "heldout": (heldout_pads, (start - 1, n - horizon), n, data.origins(n, horizon, context, DEFAULT_ORIGINS))}
+
+
+def measure(model_dir: Path, scores_of, calibrate_heldout: bool = False) -> dict[str, dict[str, dict]]:
+    """Per series and check, ``scores_of(forecaster, series, scale, config, span)``."""
+    from apps.forecast import data
+    from apps.forecast.evaluation import scale_for
     from apps.forecast.model import KerasForecaster
     from suite.app.models import read_config_json
 
     config = read_config_json(model_dir)
     forecaster = KerasForecaster.load(model_dir)
     context, horizon = int(config["context"]), int(config["horizon"])
-    results = {}
-    for series in data.series_from_config(config):
-        n = len(series)
-        scale = scale_for(series, config)
-        start, end = data.validation_start(n, horizon), data.test_start(n, horizon)
-        before = max(start - (end - start), context - 1)
-        middle = (start + end) // 2
-        results[series.name] = {
-            "check1": check(forecaster, series, scale, config, (before, start), (start - 1, end - 1), end, rates),
-            "check2": check(forecaster, series, scale, config, (start - 1, middle), (middle, end - 1), end, rates),
-            "heldout": check(forecaster, series, scale, config, (start - 1, start - 1), (start - 1, n - horizon), n,
-                             rates, at_only=data.origins(n, horizon, context, DEFAULT_ORIGINS))}
-    return results
+    return {series.name: {name: scores_of(forecaster, series, scale_for(series, config), config, span)
+                          for name, span in spans(len(series), context, horizon, calibrate_heldout).items()}
+            for series in data.series_from_config(config)}
+
+
+def tracked(rates):
+    """Scores per tracking rate."""
+    return lambda forecaster, series, scale, config, span: check(forecaster, series, scale, config, *span[:3], rates,
+                                                                 at_only=span[3])
+
+
+def powered(exponents):
+    """Scores per power of the volatility ratio, untracked."""
+    return lambda forecaster, series, scale, config, span: {
+        e: check(forecaster, series, damped(scale, e), config, *span[:3], [0.0], at_only=span[3])[0.0]
+        for e in exponents}
 
 
 def damped(scale, exponent: float):
@@ -126,31 +144,6 @@ def damped(scale, exponent: float):
             return super().volatility_ratio(values, at) ** self.exponent
 
     return DampedScale(**{f.name: getattr(scale, f.name) for f in fields(scale)}, exponent=exponent)
-
-
-def exponent_measure(model_dir: Path, exponents) -> dict[str, dict[str, dict[float, tuple[float, float]]]]:
-    """Per series, check and exponent: (coverage, quantile loss) without tracking."""
-    from apps.forecast import data
-    from apps.forecast.evaluation import DEFAULT_ORIGINS, scale_for
-    from apps.forecast.model import KerasForecaster
-    from suite.app.models import read_config_json
-
-    config = read_config_json(model_dir)
-    forecaster = KerasForecaster.load(model_dir)
-    context, horizon = int(config["context"]), int(config["horizon"])
-    results = {}
-    for series in data.series_from_config(config):
-        n = len(series)
-        start, end = data.validation_start(n, horizon), data.test_start(n, horizon)
-        before, middle = max(start - (end - start), context - 1), (start + end) // 2
-        spans = {"check1": ((before, start), (start - 1, end - 1), end, None),
-                 "check2": ((start - 1, middle), (middle, end - 1), end, None),
-                 "heldout": ((start - 1, end - 1), (start - 1, n - horizon), n,
-                             data.origins(n, horizon, context, DEFAULT_ORIGINS))}
-        results[series.name] = {
-            name: {e: check(forecaster, series, damped(scale_for(series, config), e), config, *span[:3], [0.0],
-                            at_only=span[3])[0.0] for e in exponents} for name, span in spans.items()}
-    return results
 
 
 def summary(results, rates, reference: float = 0.0) -> dict[str, dict[float, dict[str, float]]]:
@@ -247,9 +240,10 @@ def main() -> None:
     model_dir = Path(args.model) if args.model else shipped_model_dir("forecast")
     if args.exponents:
         exponents = sorted({1.0, *args.exponents}, reverse=True)
-        report(exponent_measure(model_dir, exponents), exponents, "exponent", args.json, reference=1.0)
+        report(measure(model_dir, powered(exponents), calibrate_heldout=True), exponents, "exponent", args.json,
+               reference=1.0)
         return
-    report(measure(model_dir, rates), rates, "rate", args.json)
+    report(measure(model_dir, tracked(rates)), rates, "rate", args.json)
 
 
 def report(results, rates, what: str, as_json: bool, reference: float = 0.0) -> None:
