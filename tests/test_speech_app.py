@@ -26,8 +26,13 @@ PER_WORD = 14
 GATE_SAMPLES = 400  # half calibrates, half is the parity gate's 200 held-out windows
 FRAME_SHIFTS = (0, 2, 4)
 EPOCHS = 50
+# batch 32 (6 updates an epoch, not 3) and dropout 0.2 on the GRU's inputs, for about 1 s more training: the int8
+# step file's per-step argmax agreement (the export scores 400 random steps of the 200 gate windows; over all 9,800)
+# went from 0.969-0.986 (seeds 0-4, mean 0.979) to 0.977-0.988 (seeds 0-9, mean 0.983). Its 400-step figure over
+# seeds 0-9: 0.965-0.9975 before, 0.9725-0.99 after; model_int8's: 0.99-1.0 before, 0.97-1.0 after. The rest is
+# int8 rounding inside the GRU (seed 2: z/r input projection at int8 scale 0.39) on near-tied early-step outputs.
 TINY_OVERRIDES = ["--set", f"epochs={EPOCHS}", "--set", "learning_rate=0.01", "--set", f"per_word={PER_WORD}",
-                  "--set", "unknown_fraction=0.5"]
+                  "--set", "unknown_fraction=0.5", "--set", "batch_size=32", "--set", "dropout=0.2"]
 
 
 @pytest.fixture(scope="module")
