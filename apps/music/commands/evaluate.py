@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from apps.music.commands.generate import check_cache_weight
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
@@ -26,6 +27,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=1.0, help="temperature of sampling, top-k and beam")
     parser.add_argument("--top-k", type=int, default=8, metavar="K", help="K of the top-k mode (default 8)")
     parser.add_argument("--beam", type=int, default=4, metavar="N", help="beams of the beam mode (default 4)")
+    parser.add_argument("--cache-weight", type=float, default=None, metavar="W",
+                        help="weight of the cache model in generation and in the cached NLL (default: the model's "
+                             "config.json; 0: off)")
     parser.add_argument("--conditions", type=int, default=0, metavar="N",
                         help="a conditioned model: generate N melodies per asked key, meter and style and measure "
                              "whether they follow (music21 key analysis, meter and style classifiers fitted on the corpus)")
@@ -40,6 +44,7 @@ def check_options(args: argparse.Namespace) -> None:
         raise UserError(f"--samples {args.samples}: must be 0 or at least 5")
     if not args.temperature > 0:
         raise UserError(f"--temperature {args.temperature}: must be > 0")
+    check_cache_weight(args.cache_weight)
     if args.conditions < 0:
         raise UserError(f"--conditions {args.conditions}: must be >= 0")
     if args.top_k < 1:
@@ -53,9 +58,11 @@ def check_options(args: argparse.Namespace) -> None:
 
 def format_scores(record: dict) -> str:
     order = record["baseline_order"]
+    cached = (f"{'model + cache (w ' + str(record['cache']['weight']) + ')':24} {record['nll_cached']:>10.3f} "
+              f"{record['accuracy_cached']:>10.3f}\n" if "nll_cached" in record else "")
     return (f"{record['model']} on {record['split']}: {record['tunes']} tunes, {record['events']} events\n"
             f"{'':24} {'NLL/event':>10} {'accuracy':>10}\n"
-            f"{'model':24} {record['nll']:>10.3f} {record['accuracy']:>10.3f}\n"
+            f"{'model':24} {record['nll']:>10.3f} {record['accuracy']:>10.3f}\n" + cached +
             f"{f'{order}-gram baseline':24} {record['baseline_nll']:>10.3f} {record['baseline_accuracy']:>10.3f}")
 
 
@@ -64,6 +71,7 @@ def format_scores(record: dict) -> str:
 def evaluate(args: argparse.Namespace) -> int:
     check_options(args)
     from apps.music import data, model as melody_model
+    from apps.music.cache import CacheSettings
     from apps.music.evaluation import format_modes
     from apps.music.training import baseline_metrics
     from suite.modeldir import update_metrics
@@ -79,21 +87,25 @@ def evaluate(args: argparse.Namespace) -> int:
         by_tune = data.condition_prefixes(corpus, show_progress=not args.json)
         prefixes = {name: data.split_prefixes(corpus, name, by_tune) for name in ("train", args.split)}
     scores = melody_model.evaluate_sequences(melody, heldout, None if prefixes is None else prefixes[args.split])
+    cache = CacheSettings.of_config(melody.config, args.cache_weight)
     baseline = baseline_metrics(corpus.split("train"), heldout, settings.ngram_order)
     record = {"model": str(melody.source), "split": args.split, "tunes": len(heldout), "events": scores["events"],
               "nll": scores["nll"], "accuracy": scores["accuracy"],
               "baseline_nll": baseline["nll"], "baseline_accuracy": baseline["accuracy"],
               "baseline_order": settings.ngram_order}
+    if cache.on:  # the model mixed with each tune's cache of its own earlier events, as generation runs it
+        cached = melody_model.evaluate_sequences(melody, heldout, None if prefixes is None else prefixes[args.split], cache)
+        record.update(cache=cache.to_dict(), nll_cached=cached["nll"], accuracy_cached=cached["accuracy"])
     text = format_scores(record)
     if args.samples:
-        record["samples"] = compare_samples(melody, heldout, args)
+        record["samples"] = compare_samples(melody, heldout, args, cache)
         text += "\n\n" + format_modes(record["samples"])
     if args.conditions:
         from apps.music.adherence import condition_report, format_report
 
         generator = exported_or_keras(melody)
         record["conditions"] = condition_report(generator, (corpus.split("train"), prefixes["train"]),
-                                                (heldout, prefixes[args.split]), args.conditions)
+                                                (heldout, prefixes[args.split]), args.conditions, cache=cache)
         text += "\n\n" + format_report(record["conditions"])
     if args.update_metrics:
         update_metrics(melody.source, evaluation=record)
@@ -111,12 +123,12 @@ def exported_or_keras(keras_melody):
     return keras_melody
 
 
-def compare_samples(keras_melody, heldout: list, args: argparse.Namespace) -> dict:
+def compare_samples(keras_melody, heldout: list, args: argparse.Namespace, cache) -> dict:
     """``--samples`` melodies per mode, generated by the exported step model when there is one."""
     from apps.music import evaluation
 
     melody = exported_or_keras(keras_melody)
-    settings = evaluation.ModeSettings(args.temperature, args.top_k, args.beam)
+    settings = evaluation.ModeSettings(args.temperature, args.top_k, args.beam, cache)
     modes = args.modes.split(",")
     excerpts = evaluation.corpus_excerpts(heldout)
     if len(excerpts) < evaluation.CLASSIFIER_FOLDS:
@@ -125,5 +137,5 @@ def compare_samples(keras_melody, heldout: list, args: argparse.Namespace) -> di
     generated = evaluation.generate_modes(melody, modes, args.samples, settings)
     record = evaluation.compare_modes(excerpts, generated)
     record.update(samples=args.samples, generator=str(melody.step_file or "keras step model"),
-                  temperature=args.temperature, top_k=args.top_k, beam=args.beam)
+                  temperature=args.temperature, top_k=args.top_k, beam=args.beam, cache=cache.to_dict())
     return record
