@@ -217,9 +217,26 @@ def test_generate_uses_the_cache_and_weight_zero_turns_it_off(tmp_path, capsys):
     from apps.music.midi import read_midi_melody
 
     runs = {}
-    for name, extra in (("default", []), ("off", ["--cache-weight", "0"]), ("again", [])):
+    for name, extra in (("default", []), ("off", ["--cache-weight", "0"]), ("again", []), ("beam", ["--beam", "2"]),
+                        ("beam-off", ["--beam", "2", "--cache-weight", "0"]), ("jig", ["--key", "D", "--meter", "6/8"])):
         out = tmp_path / f"{name}.mid"
         assert main("music", ["generate", "--out", str(out), "--seed", "3", "--bars", "4", "--json", *extra]) == 0
         runs[name] = encode(read_midi_melody(out))
     assert np.array_equal(runs["default"], runs["again"])
-    assert not np.array_equal(runs["default"], runs["off"])
+    assert not np.array_equal(runs["default"], runs["off"]) and not np.array_equal(runs["beam"], runs["beam-off"])
+    assert all(len(events) >= 4 * 16 - 16 for events in runs.values())  # 4 bars (a final rest is not written)
+
+
+def test_a_bad_recorded_cache_is_one_line(tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(shipped_model_dir("music"), folder, ignore=shutil.ignore_patterns("*.keras", "*.onnx", "*.cc", "*.h"))
+    config = json.loads((folder / "config.json").read_text())
+    config["cache"]["weight"] = 1.5
+    (folder / "config.json").write_text(json.dumps(config))
+    capsys.readouterr()
+    assert main("music", ["generate", "--model", str(folder), "--out", str(tmp_path / "x.mid")]) == 2
+    assert capsys.readouterr().err == f'error: {folder}/config.json: bad "cache" settings (cache weight 1.5: must be at least 0 and below 1)\n'
+    assert not (tmp_path / "x.mid").exists()
+    assert main("music", ["generate", "--model", str(folder), "--out", str(tmp_path / "x.mid"), "--cache-weight", "0.5"]) == 0

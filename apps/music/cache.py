@@ -20,7 +20,7 @@ the melody generated so far:
 
 Control tokens (>= VOCAB_SIZE) are not events and never enter the cache. The weight and form of the shipped
 model were chosen by teacher-forced NLL of the validation tunes (``benchmarks/music_cache.py``) and are
-recorded in its config.json ``cache``.
+recorded in its config.json ``cache``: the longest form, 0.855 -> 0.717 nats/event on validation.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from apps.music.commands.generate import check_cache_weight
+from apps.music.commands.generate import cache_settings, check_cache_weight
 from suite.app import cli_of
 from suite.cli import add_json_option, emit
 from suite.errors import UserError
@@ -71,7 +71,6 @@ def format_scores(record: dict) -> str:
 def evaluate(args: argparse.Namespace) -> int:
     check_options(args)
     from apps.music import data, model as melody_model
-    from apps.music.cache import CacheSettings
     from apps.music.evaluation import format_modes
     from apps.music.training import baseline_metrics
     from suite.modeldir import update_metrics
@@ -87,7 +86,7 @@ def evaluate(args: argparse.Namespace) -> int:
         by_tune = data.condition_prefixes(corpus, show_progress=not args.json)
         prefixes = {name: data.split_prefixes(corpus, name, by_tune) for name in ("train", args.split)}
     scores = melody_model.evaluate_sequences(melody, heldout, None if prefixes is None else prefixes[args.split])
-    cache = CacheSettings.of_config(melody.config, args.cache_weight)
+    cache = cache_settings(melody, args.cache_weight)
     baseline = baseline_metrics(corpus.split("train"), heldout, settings.ngram_order)
     record = {"model": str(melody.source), "split": args.split, "tunes": len(heldout), "events": scores["events"],
               "nll": scores["nll"], "accuracy": scores["accuracy"],
