@@ -7,8 +7,9 @@
 Each validation tune is scored by the Keras sequence model (after its control tokens), and each event's
 distribution is mixed with the tune's own cache of its earlier events: (1 - w) p_model + w p_cache. Per cache
 form (context of the last n events, with or without contexts of held notes alone; the longest matching of
-several contexts, with a weight per matched length; or the event `lag` steps back) and weight w, the mean NLL per event over
-the validation split; the best setting is then scored once on the test split. Nothing is chosen on the test
+several contexts, with a weight per matched length, matched anywhere in the tune or at the same bar position
+(the meter token's bar length) or both, see apps/music/cache.py ``position``; or the event `lag` steps back)
+and weight w, the mean NLL per event over the validation split; the best setting is then scored once on the test split. Nothing is chosen on the test
 split or on the two-sample test.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, ahead of benchmarks/export.py
 from apps.music import data, model as melody_model  # noqa: E402
-from apps.music.cache import CacheSettings, cache_probabilities, cached_rows  # noqa: E402
+from apps.music.cache import POSITIONS, CacheSettings, cache_probabilities, cached_rows  # noqa: E402
 
 ORDERS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32)
 LAGS = (12, 16, 32)
@@ -32,16 +33,19 @@ WEIGHTS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def split_rows(melody, corpus, split: str) -> list:
-    prefixes = None
+    """(model rows, events, control tokens) per tune of the split (teacher-forced, as tune_rows keeps them)."""
+    tunes, prefixes = corpus.split(split), None
     if melody.conditioned:
         prefixes = data.split_prefixes(corpus, split, data.condition_prefixes(corpus, show_progress=False))
-    return melody_model.tune_rows(melody, corpus.split(split), prefixes=prefixes)
+    kept = [() if prefixes is None else prefix for tune, prefix in zip(tunes, prefixes or [None] * len(tunes))
+            if len(tune) > 1]
+    return [(r, e, prefix) for (r, e), prefix in zip(melody_model.tune_rows(melody, tunes, prefixes=prefixes), kept)]
 
 
 def nll(rows: list, settings: CacheSettings) -> float:
     log_probs = []
-    for model_rows, events in rows:
-        mixed = cached_rows(model_rows, events, settings)
+    for model_rows, events, prefix in rows:
+        mixed = cached_rows(model_rows, events, settings, prefix)
         log_probs.append(np.log(np.clip(mixed[np.arange(len(events) - 1), events[1:]], 1e-12, 1.0)))
     return float(-np.concatenate(log_probs).mean())
 
@@ -49,8 +53,8 @@ def nll(rows: list, settings: CacheSettings) -> float:
 def targets(rows: list, form: CacheSettings) -> tuple[np.ndarray, np.ndarray]:
     """p_cache of every validation target under a cache form, and the order of its match (0: none)."""
     cache_target, orders = [], []
-    for _, events in rows:
-        p_cache, _, matched = cache_probabilities(events, form)
+    for _, events, prefix in rows:
+        p_cache, _, matched = cache_probabilities(events, form, prefix)
         cache_target.append(p_cache[np.arange(len(events) - 1), events[1:]])
         orders.append(matched)
     return np.concatenate(cache_target), np.concatenate(orders)
@@ -61,10 +65,8 @@ def mixed_nll(model_target: np.ndarray, cache_target: np.ndarray, weights: np.nd
 
 
 def grid(rows: list) -> list[dict]:
-    """NLL of every form and weight: per form the cache's target probabilities once, then every weight. The
-    longest form's weight per matched order is fitted order by order (each target has one longest match, so
-    the orders' weights do not interact), on a 0.01 grid."""
-    model_target = np.concatenate([r[np.arange(len(e) - 1), e[1:]] for r, e in rows])
+    """NLL of every form and weight: per form the cache's target probabilities once, then every weight."""
+    model_target = np.concatenate([r[np.arange(len(e) - 1), e[1:]] for r, e, _ in rows])
     results = []
     forms = ([CacheSettings(0.5, "context", order=n, holds=holds) for n in ORDERS for holds in (False, True)]
              + [CacheSettings(0.5, "bar", lag=k) for k in LAGS])
@@ -74,22 +76,32 @@ def grid(rows: list) -> list[dict]:
             settings = CacheSettings(**{**form.to_dict(), "weight": weight, "orders": (), "order_weights": ()})
             results.append({**settings.to_dict(), "coverage": round(float((matched > 0).mean()), 4),
                             "nll": round(mixed_nll(model_target, cache_target, weight * (matched > 0)), 5)})
-    longest = CacheSettings(0.5, "longest", orders=LONGEST_ORDERS, order_weights=(1.0,) * len(LONGEST_ORDERS))
-    cache_target, matched = targets(rows, longest)
-    fitted = []
-    for order in LONGEST_ORDERS:
-        at = matched == order
-        fitted.append(min(FINE_WEIGHTS, key=lambda w: mixed_nll(model_target[at], cache_target[at], w) if at.any() else w))
-    top = max(fitted)
-    settings = CacheSettings(top, "longest", orders=LONGEST_ORDERS,
-                             order_weights=tuple(round(w / top, 4) for w in fitted))
+    return results + [fitted_longest(rows, model_target, position) for position in POSITIONS]
+
+
+def fitted_longest(rows: list, model_target: np.ndarray, position: str) -> dict:
+    """The longest form with a weight per matched order (and per kind of match: at the same bar position or
+    anywhere), fitted kind by kind on a 0.01 grid: each target has one match, so the weights do not interact."""
+    ones = (1.0,) * len(LONGEST_ORDERS)
+    form = CacheSettings(0.5, "longest", orders=LONGEST_ORDERS, order_weights=ones, position=position,
+                         position_weights=() if position == "any" else ones)
+    cache_target, matched = targets(rows, form)  # matched: the order, negative at the same bar position
+    fitted = {}
+    for kind in [order for order in LONGEST_ORDERS] + [-order for order in LONGEST_ORDERS]:
+        at = matched == kind
+        fitted[kind] = min(FINE_WEIGHTS, key=lambda w: mixed_nll(model_target[at], cache_target[at], w)) if at.any() else 0.0
+    top = max(fitted.values())
+    settings = CacheSettings(top, "longest", orders=LONGEST_ORDERS, position=position,
+                             order_weights=tuple(round(fitted[n] / top, 4) for n in LONGEST_ORDERS),
+                             position_weights=() if position == "any" else
+                             tuple(round(fitted[-n] / top, 4) for n in LONGEST_ORDERS))
     weights = np.zeros(len(matched))
-    for order, share in zip(LONGEST_ORDERS, settings.order_weights):
-        weights[matched == order] = top * share
-    results.append({**settings.to_dict(), "coverage": round(float((matched > 0).mean()), 4),
-                    "coverage_by_order": [round(float((matched == n).mean()), 4) for n in LONGEST_ORDERS],
-                    "nll": round(mixed_nll(model_target, cache_target, weights), 5)})
-    return results
+    for order, positioned, weight in settings.context_weights():
+        weights[matched == (-order if positioned else order)] = weight
+    return {**settings.to_dict(), "coverage": round(float((matched != 0).mean()), 4),
+            "coverage_by_order": [round(float((np.abs(matched) == n).mean()), 4) for n in LONGEST_ORDERS],
+            "coverage_same_position": round(float((matched < 0).mean()), 4),
+            "nll": round(mixed_nll(model_target, cache_target, weights), 5)}
 
 
 def main() -> int:
@@ -108,8 +120,8 @@ def main() -> int:
               "validation_nll_with_cache": round(nll(validation, chosen), 5), "chosen": chosen.to_dict(),
               "test_nll_without_cache": round(nll(test, CacheSettings()), 5),
               "test_nll_with_cache": round(nll(test, chosen), 5),
-              "validation_events": int(sum(len(e) - 1 for _, e in validation)),
-              "test_events": int(sum(len(e) - 1 for _, e in test)), "grid": results}
+              "validation_events": int(sum(len(e) - 1 for _, e, _ in validation)),
+              "test_events": int(sum(len(e) - 1 for _, e, _ in test)), "grid": results}
     if args.update:
         write_choice(Path(args.model_dir), chosen, record)
     print(json.dumps(record))

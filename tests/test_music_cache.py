@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 from apps.music import generation
-from apps.music.cache import CachedScorer, CacheSettings, EventCache, cache_probabilities, cached_rows, mixed
+from apps.music.cache import POSITIONS, CachedScorer, CacheSettings, EventCache, cache_probabilities, cached_rows, mixed
+from apps.music.conditions import METER_BASE, METERS
 from apps.music.encoding import FIRST_NOTE_ON, NO_EVENT, NOTE_OFF, VOCAB_SIZE, Note, encode, note_on
 from apps.music.evaluation import interval_gram_share
 from suite.app import main, shipped_model_dir
 from tests.test_music_beam import HoldingToyScorer
 
-C4, D4, E4, F4, G4 = (note_on(pitch) for pitch in (60, 62, 64, 65, 67))
+C4, D4, E4, F4, G4, A4 = (note_on(pitch) for pitch in (60, 62, 64, 65, 67, 69))
 CONTROL = VOCAB_SIZE + 3  # a control token (style, meter, key) of a conditioned model
 
 
@@ -82,6 +83,62 @@ def test_control_tokens_never_enter_the_cache():
     np.testing.assert_array_equal(distribution([CONTROL, CONTROL + 1] + events, order=2), distribution(events, order=2))
 
 
+THREE_FOUR, FOUR_FOUR, OTHER_METER = (METER_BASE + METERS.index(m) for m in ("3/4", "4/4", "other"))
+
+
+def positioned(position: str) -> CacheSettings:
+    """Orders 1 and 2; weight 0.8 x share: anywhere 0.2 / 0.4, at the same bar position 0.6 / 0.8."""
+    return CacheSettings(0.8, "longest", orders=(1, 2), order_weights=(0.25, 0.5), position=position,
+                         position_weights=() if position == "any" else (0.75, 1.0))
+
+
+# a 3/4 bar is 12 sixteenths: (C4 D4) is followed by E4 at bar position 2 and by F4 at position 8; the melody
+# now ends in C4 D4 at steps 12-13, so the next event is at position 2 again
+SAME_AND_ELSEWHERE = [C4, D4, E4, NO_EVENT, NO_EVENT, NO_EVENT, C4, D4, F4, NO_EVENT, NO_EVENT, NO_EVENT, C4, D4]
+# (C4 D4) occurred only at position 8 (followed by F4); D4 alone also at position 2 (after G4, followed by E4)
+ELSEWHERE_ONLY = [G4] + SAME_AND_ELSEWHERE[1:]
+
+
+def test_positioned_cache_copies_what_followed_at_the_same_bar_position():
+    match = EventCache(positioned("bar")).extend([THREE_FOUR] + SAME_AND_ELSEWHERE).lookup()
+    assert (match.order, match.positioned, match.weight) == (2, True, pytest.approx(0.8))
+    assert match.probabilities[E4] == 1.0 and match.probabilities.sum() == 1.0
+    match = EventCache(positioned("any")).extend([THREE_FOUR] + SAME_AND_ELSEWHERE).lookup()
+    assert (match.order, match.positioned, match.weight) == (2, False, pytest.approx(0.4))
+    assert match.probabilities[E4] == match.probabilities[F4] == 0.5
+    # 4/4: 16 steps a bar, step 14 is a position neither earlier (C4 D4) nor D4 had: nothing at the same position
+    assert EventCache(positioned("bar")).extend([FOUR_FOUR] + SAME_AND_ELSEWHERE).lookup() is None
+    # meter "other" or no meter token: one position, so every earlier occurrence counts
+    for head in ([OTHER_METER], []):
+        match = EventCache(positioned("bar")).extend(head + SAME_AND_ELSEWHERE).lookup()
+        assert match.positioned and match.probabilities[E4] == match.probabilities[F4] == 0.5
+
+
+@pytest.mark.parametrize("position, order, is_positioned, weight, event", [
+    ("any", 2, False, 0.4, F4),  # the longest context, anywhere
+    ("bar", 1, True, 0.6, E4),  # only contexts at the same position: D4 alone
+    ("bar-then-any", 2, False, 0.4, F4),  # per length, the same position first: (C4 D4) only elsewhere, taken
+    ("bar-first", 1, True, 0.6, E4),  # every same-position length before any other
+])
+def test_position_forms_back_off_in_their_order(position, order, is_positioned, weight, event):
+    match = EventCache(positioned(position)).extend([THREE_FOUR] + ELSEWHERE_ONLY).lookup()
+    assert (match.order, match.positioned, match.weight) == (order, is_positioned, pytest.approx(weight))
+    assert match.probabilities[event] == 1.0
+    # teacher-forced, after the control tokens: the last row predicts the event after ELSEWHERE_ONLY from it
+    rows, weights, orders = cache_probabilities(ELSEWHERE_ONLY + [A4], positioned(position), prefix=[THREE_FOUR])
+    assert orders[-1] == (-order if is_positioned else order) and weights[-1] == pytest.approx(weight)
+    np.testing.assert_array_equal(rows[-1], match.probabilities)
+
+
+def test_a_copied_cache_keeps_its_bar_position():
+    cache = EventCache(positioned("bar")).extend([THREE_FOUR] + SAME_AND_ELSEWHERE[:-2])
+    branch = cache.copy()
+    for event in SAME_AND_ELSEWHERE[-2:]:
+        branch.push(event)
+    assert (branch.step, branch.bar_steps) == (14, 12) and branch.lookup().probabilities[E4] == 1.0
+    assert cache.step == 12 and cache.lookup() is None  # (NO_EVENT x2): a hold, no context; the original unchanged
+
+
 @pytest.mark.parametrize("settings, message", [
     ({"weight": 1.0}, "cache weight 1.0: must be at least 0 and below 1"),
     ({"weight": -0.1}, "cache weight -0.1"),
@@ -90,6 +147,11 @@ def test_control_tokens_never_enter_the_cache():
     ({"lag": 0}, "cache lag 0"),
     ({"form": "longest", "orders": (4, 2), "order_weights": (1.0, 0.5)}, "cache orders [4, 2]"),
     ({"form": "longest", "orders": (2, 4), "order_weights": (1.0,)}, "order weights [1.0]"),
+    ({"form": "longest", "orders": (2,), "order_weights": (1.0,), "position": "beat"},
+     "cache position 'beat': expected one of any, bar, bar-then-any, bar-first"),
+    ({"position": "bar"}, "cache position 'bar' / position weights []: needs the longest form"),
+    ({"form": "longest", "orders": (2, 4), "order_weights": (1.0, 1.0), "position": "bar", "position_weights": (1.0,)},
+     "position weights [1.0]"),
 ])
 def test_bad_settings_name_the_value(settings, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -208,6 +270,7 @@ def test_shipped_model_records_the_validation_choice():
     assert chosen.on and chosen.to_dict() == selection["chosen"]
     best = min(selection["grid"], key=lambda row: row["nll"])  # chosen on validation NLL, the grid's best
     assert {key: best[key] for key in chosen.to_dict()} == chosen.to_dict()
+    assert sorted(row["position"] for row in selection["grid"] if row["form"] == "longest") == sorted(POSITIONS)
     assert selection["validation_nll_with_cache"] < selection["validation_nll_without_cache"] - 0.05
     assert selection["test_nll_with_cache"] < selection["test_nll_without_cache"] - 0.05
     assert CacheSettings.of_config(config, 0.0).on is False and CacheSettings.of_config({}).on is False

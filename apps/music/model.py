@@ -173,9 +173,10 @@ def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch
     from apps.music.cache import cached_rows
 
     log_probs, correct = [], []
-    for rows, events in tune_rows(melody, sequences, batch_size, prefixes):
-        if cache is not None:
-            rows = cached_rows(rows, events, cache)
+    kept_prefixes = [prefix for seq, prefix in zip(sequences, prefixes) if len(seq) > 1] if prefixes is not None else None
+    for index, (rows, events) in enumerate(tune_rows(melody, sequences, batch_size, prefixes)):
+        if cache is not None:  # the cache reads the meter token (its bar length) from the control tokens
+            rows = cached_rows(rows, events, cache, () if kept_prefixes is None else kept_prefixes[index])
         targets = events[1:]
         log_probs.append(np.log(np.clip(rows[np.arange(len(targets)), targets], 1e-12, 1.0)))
         correct.append(rows.argmax(-1) == targets)
