@@ -236,6 +236,27 @@ def test_selected_branches_carry_independent_caches():
     assert probabilities[1, D4] == pytest.approx(0.5 / 6 + 0.5) and probabilities[1, E4] == pytest.approx(0.5 / 6)
 
 
+def test_copies_share_frozen_counts_yet_match_fresh_caches():
+    # a beam's lineage: every 4 events each branch is copied twice, and one copy of each pair survives
+    rng = np.random.default_rng(0)
+    events = [C4, D4, E4, F4, G4, NO_EVENT]
+    branches = [(EventCache(positioned("bar-then-any")).extend([THREE_FOUR]), [THREE_FOUR])]
+    for _ in range(60):
+        branches = [(cache.copy(), list(history)) for cache, history in branches for _ in range(2)]
+        branches = [branches[i] for i in sorted(rng.choice(len(branches), min(len(branches), 4), replace=False))]
+        for cache, history in branches:
+            for event in rng.choice(events, 4):
+                cache.push(event)
+                history.append(int(event))
+    for cache, history in branches:
+        fresh = EventCache(positioned("bar-then-any")).extend(history)
+        assert cache.lookup()[1:] == fresh.lookup()[1:]
+        np.testing.assert_array_equal(cache.distribution(), fresh.distribution())
+        # each frozen level is over twice the next newer one; 240 events x 18 keys at most: at most 13 levels
+        sizes = [len(level) for level in cache.levels]
+        assert all(older > 2 * newer for older, newer in zip(sizes, sizes[1:])) and 2 <= len(sizes) <= 13
+
+
 def test_beam_search_with_the_cache():
     plain = generation.beam_search(None, 64, 3, np.array([C4]), seed=1, scorer=UniformToyScorer(),
                                    steps_per_iteration=8)

@@ -133,25 +133,44 @@ class CacheSettings:
 class EventCache:
     """One melody's cache: what followed each context of ``order`` events (``context``; ``longest``: of each
     of ``orders``, looked up longest first; by bar position too, see ``position``), or the last ``lag`` events
-    (``bar``). ``push`` and ``lookup`` cost O(longest order) (O(1) in the melody's length)."""
+    (``bar``). ``push`` and ``lookup`` hash at most two contexts per order, none longer than the longest order
+    (independent of the melody's length; after copies, each looks through O(log length) frozen levels);
+    ``copy`` is O(1) plus amortised merges."""
 
     def __init__(self, settings: CacheSettings) -> None:
         self.settings = settings
         self.contexts = settings.context_weights() if settings.form != "bar" else []
         span = max(order for order, _, _ in self.contexts) if self.contexts else settings.lag
         self.recent: deque[int] = deque(maxlen=span)
-        # a context is a tuple of events; at a bar position, (position, context): keys of different kinds and
-        # orders never collide
+        # key -> next-event counts. A key is a context (a tuple of events) or, at a bar position, (position,
+        # context): keys of different kinds and orders never collide. ``counts`` is this cache's own; ``levels``
+        # are frozen dicts it may share with copies (beam branches), oldest first, a newer one's key overriding
         self.counts: dict[tuple, dict[int, int]] = {}
+        self.levels: tuple[dict, ...] = ()
         self.step = 0  # events pushed: the step index of the next event
         self.bar_steps = 1  # from the meter control token; 1: every step the same position
 
     def copy(self) -> "EventCache":
+        """An independent copy that shares the counts so far: both freeze them and write new ones to their own
+        dicts, so a copy costs no more than the merges that keep the frozen levels few (sizes at least halving
+        from the oldest: O(log length) levels, each key merged O(log length) times)."""
+        if self.counts:
+            self.levels, self.counts = merged_levels(self.levels + (self.counts,)), {}
         other = EventCache.__new__(EventCache)
         other.settings, other.contexts, other.recent = self.settings, self.contexts, self.recent.copy()
-        other.counts = dict(self.counts)  # shallow: push replaces a follow dict, never changes one in place
+        other.counts, other.levels = {}, self.levels
         other.step, other.bar_steps = self.step, self.bar_steps
         return other
+
+    def _follow(self, key: tuple) -> dict[int, int] | None:
+        """The next-event counts of ``key`` (never changed in place: shared with copies)."""
+        found = self.counts.get(key)
+        if found is None:
+            for level in reversed(self.levels):
+                found = level.get(key)
+                if found is not None:
+                    break
+        return found
 
     def _counted(self, context: tuple) -> bool:
         """Whether the cache counts this context (unless ``holds``: not NO_EVENTs alone)."""
@@ -177,7 +196,7 @@ class EventCache:
         for order, positioned, _ in self.contexts:
             key = self._key(recent, order, positioned)
             if key is not None:
-                follow = dict(self.counts.get(key, {}))  # a new dict: copies may share the old one
+                follow = dict(self._follow(key) or {})  # a new dict: copies may share the old one
                 follow[event] = follow.get(event, 0) + 1
                 self.counts[key] = follow
         self.recent.append(event)
@@ -199,7 +218,7 @@ class EventCache:
         recent = tuple(self.recent)
         for order, positioned, weight in self.contexts:
             key = self._key(recent, order, positioned)
-            follow = self.counts.get(key) if key is not None else None
+            follow = self._follow(key) if key is not None else None
             if follow:
                 p = np.zeros(VOCAB_SIZE)
                 p[list(follow)] = list(follow.values())
@@ -210,6 +229,14 @@ class EventCache:
         """p_cache over the VOCAB_SIZE events for the next event, or None where the cache has nothing."""
         found = self.lookup()
         return None if found is None else found.probabilities
+
+
+def merged_levels(levels: tuple[dict, ...]) -> tuple[dict, ...]:
+    """Frozen levels, oldest first, with the newest merged into older ones (into new dicts: the old ones stay
+    as copies share them) until each level is more than twice the size of the next newer one."""
+    while len(levels) >= 2 and len(levels[-2]) <= 2 * len(levels[-1]):
+        levels = levels[:-2] + ({**levels[-2], **levels[-1]},)
+    return levels
 
 
 def mixed(probabilities: np.ndarray, caches: Sequence[EventCache]) -> np.ndarray:
