@@ -99,12 +99,13 @@ def generate_with(melody, scorer, count: int, seed: int, **asked) -> list[np.nda
 
 
 def condition_report(melody, train: tuple[list, list], heldout: tuple[list, list], count: int,
-                     seed: int = 0) -> dict[str, Any]:
+                     seed: int = 0, cache: Any = None) -> dict[str, Any]:
     """Key agreement per asked key; meter and style classifiers' held-out accuracy and agreement on
-    generated melodies per asked label. ``train``/``heldout``: (tunes, prefixes) of the corpus splits."""
+    generated melodies per asked label (generated with the cache model ``cache``, as ``generate`` does).
+    ``train``/``heldout``: (tunes, prefixes) of the corpus splits."""
     from apps.music.generation import make_scorer
 
-    scorer = make_scorer(melody)
+    scorer = make_scorer(melody, cache)
     report: dict[str, Any] = {"melodies_per_condition": count, "key": {}}
     for tonic, mode in ASKED_KEYS:
         melodies = generate_with(melody, scorer, count, seed, tonic=tonic, mode=mode)

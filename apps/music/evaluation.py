@@ -180,6 +180,7 @@ class ModeSettings:
     temperature: float = 1.0
     top_k: int = 8
     beam: int = 4
+    cache: Any = None  # apps.music.cache.CacheSettings of generation (None: off)
 
 
 def drawn_prefixes(melody, count: int) -> list:
@@ -231,7 +232,7 @@ def generate_modes(melody, modes: Sequence[str], count: int, settings: ModeSetti
     """``count`` 8-bar melodies per sampling mode, all through one scorer."""
     from apps.music.generation import make_scorer
 
-    scorer = make_scorer(melody)
+    scorer = make_scorer(melody, settings.cache)
     return {mode: SAMPLING_MODES[mode](melody, scorer, count, settings) for mode in modes}
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from apps.music.cache import CachedScorer, CacheSettings
 from apps.music.encoding import FIRST_NOTE_ON, NO_EVENT, NOTE_OFF
 from apps.music.model import MelodyModel, model_inputs
 from apps.music.stats import STUCK_NOTE_STEPS
@@ -65,6 +66,7 @@ class ScorerState:
     buffer: np.ndarray
     length: int
     states: list = field(default_factory=list)
+    caches: list = field(default_factory=list)  # per row, with a cache model (``apps.music.cache``)
 
     @classmethod
     def of(cls, histories: np.ndarray, states: list | None = None) -> "ScorerState":
@@ -83,7 +85,8 @@ class ScorerState:
         return ScorerState(buffer, self.length + 1, self.states)
 
     def select(self, rows: np.ndarray) -> "ScorerState":
-        return ScorerState(self.buffer[rows], self.length, [state[rows] for state in self.states])
+        return ScorerState(self.buffer[rows], self.length, [state[rows] for state in self.states],
+                           [self.caches[row].copy() for row in rows] if self.caches else [])
 
 
 class StatefulScorer:
@@ -192,11 +195,14 @@ class WindowScorer:
         return self._next(extended.histories), extended
 
 
-def make_scorer(melody: MelodyModel) -> Any:
-    """The exported step model when the melody has one, else the compiled Keras step (or window)."""
+def make_scorer(melody: MelodyModel, cache: CacheSettings | None = None) -> Any:
+    """The exported step model when the melody has one, else the compiled Keras step (or window); mixed with
+    a cache model of the melody so far when ``cache`` is on (generation; scoring leaves it None)."""
     if melody.step_file is not None:
-        return RuntimeScorer(melody.step_file, melody.music.lookback)
-    return StepScorer(melody) if melody.streamable else WindowScorer(melody)
+        scorer = RuntimeScorer(melody.step_file, melody.music.lookback)
+    else:
+        scorer = StepScorer(melody) if melody.streamable else WindowScorer(melody)
+    return CachedScorer(scorer, cache) if cache is not None and cache.on else scorer
 
 
 # ------------------------------------------------------------------------------------ sampling

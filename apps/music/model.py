@@ -19,6 +19,7 @@ from apps.music.presets import MusicConfig, from_saved
 from suite.errors import UserError
 
 if TYPE_CHECKING:
+    from apps.music.cache import CacheSettings
     from suite.app.models import ModelRef
 
 APP = "music"
@@ -138,10 +139,11 @@ def with_prefixes(sequences: Sequence[np.ndarray], prefixes: Sequence[np.ndarray
     return [np.concatenate([prefix, seq]).astype(np.int32) for prefix, seq in zip(prefixes, sequences)], len(prefixes[0])
 
 
-def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: int = SCORE_BATCH,
-                     prefixes: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(log P(target), whether the most likely event is the target) for events[1:] of each tune (after
-    each tune's control tokens ``prefixes`` for a conditioned model)."""
+def tune_rows(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: int = SCORE_BATCH,
+              prefixes: Sequence[np.ndarray] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per tune of 2 or more events: (P(events[t] | prefix, events[:t]) for t >= 1 as (T - 1, VOCAB) rows,
+    the tune's events), teacher-forced by the sequence model (after each tune's control tokens ``prefixes``
+    for a conditioned model)."""
     from suite.keras import tf
 
     kept_pairs = [(seq, prefix) for seq, prefix in zip(sequences, [None] * len(sequences) if prefixes is None else prefixes) if len(seq) > 1]
@@ -149,8 +151,7 @@ def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch
                                None if prefixes is None else [prefix for _, prefix in kept_pairs])
     order = np.argsort([len(seq) for seq in kept])  # similar lengths per batch: less padding
     predict = tf.function(lambda x: melody.model(x, training=False), reduce_retracing=True)
-    log_probs: dict[int, np.ndarray] = {}
-    correct: dict[int, np.ndarray] = {}
+    rows: dict[int, np.ndarray] = {}
     for first in range(0, len(kept), batch_size):
         chosen = order[first:first + batch_size]
         longest = max(len(kept[i]) for i in chosen) - 1
@@ -159,21 +160,37 @@ def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch
             inputs[row, :len(kept[index]) - 1] = kept[index][:-1]
         probabilities = predict(tf.constant(model_inputs(melody.music, inputs))).numpy().astype(np.float64)
         for row, index in enumerate(chosen):
-            targets = kept[index][1:]
-            positions = np.arange(skip, len(targets))
-            picked = probabilities[row, positions, targets[skip:]]
-            log_probs[index] = np.log(np.clip(picked, 1e-12, 1.0))
-            correct[index] = probabilities[row, positions].argmax(-1) == targets[skip:]
-    if not kept:
+            rows[index] = probabilities[row, skip:len(kept[index]) - 1]
+    return [(rows[i], np.asarray(kept[i][skip:])) for i in range(len(kept))]
+
+
+def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: int = SCORE_BATCH,
+                     prefixes: Sequence[np.ndarray] | None = None,
+                     cache: "CacheSettings | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    """(log P(target), whether the most likely event is the target) for events[1:] of each tune (after
+    each tune's control tokens ``prefixes`` for a conditioned model), mixed with the tune's own cache of
+    its earlier events when ``cache`` is on."""
+    from apps.music.cache import cached_rows
+
+    log_probs, correct = [], []
+    kept_prefixes = [prefix for seq, prefix in zip(sequences, prefixes) if len(seq) > 1] if prefixes is not None else None
+    for index, (rows, events) in enumerate(tune_rows(melody, sequences, batch_size, prefixes)):
+        if cache is not None:  # the cache reads the meter token (its bar length) from the control tokens
+            rows = cached_rows(rows, events, cache, () if kept_prefixes is None else kept_prefixes[index])
+        targets = events[1:]
+        log_probs.append(np.log(np.clip(rows[np.arange(len(targets)), targets], 1e-12, 1.0)))
+        correct.append(rows.argmax(-1) == targets)
+    if not log_probs:
         return np.zeros(0), np.zeros(0, bool)
-    return (np.concatenate([log_probs[i] for i in range(len(kept))]),
-            np.concatenate([correct[i] for i in range(len(kept))]))
+    return np.concatenate(log_probs), np.concatenate(correct)
 
 
 def evaluate_sequences(melody: MelodyModel, sequences: Sequence[np.ndarray],
-                       prefixes: Sequence[np.ndarray] | None = None) -> dict[str, float]:
-    """Mean NLL per event (nats) and next-event accuracy, on the n-gram baseline's targets."""
-    log_probs, correct = target_log_probs(melody, sequences, prefixes=prefixes)
+                       prefixes: Sequence[np.ndarray] | None = None,
+                       cache: "CacheSettings | None" = None) -> dict[str, float]:
+    """Mean NLL per event (nats) and next-event accuracy, on the n-gram baseline's targets (with ``cache``:
+    of the model mixed with each tune's cache of its own earlier events)."""
+    log_probs, correct = target_log_probs(melody, sequences, prefixes=prefixes, cache=cache)
     if log_probs.size == 0:
         raise ValueError("no events to score: every sequence is shorter than 2 events")
     return {"nll": float(-log_probs.mean()), "accuracy": float(correct.mean()), "events": int(log_probs.size)}

@@ -41,6 +41,10 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam-ranking", default=None, choices=("pitch", "likelihood"),
                         help="with --beam: rank branches by their pitch choices (default; keeps the rhythm sampled) "
                              "or by log-likelihood (melody_rnn's; favours holds and loops)")
+    parser.add_argument("--cache-weight", type=float, default=None, metavar="W",
+                        help="weight of the cache of the melody so far (what followed its last events earlier in it): "
+                             "(1 - W) p_model + W p_cache, W for the longest match (shorter ones scale with it); 0 turns "
+                             "it off (default: the model's config.json, chosen on validation NLL)")
     condition = parser.add_argument_group(
         "conditioning (a model trained with --config conditioned, as the shipped model is)")
     condition.add_argument("--style", default=None, help="irish, german, chinese or other (default: drawn like the corpus)")
@@ -77,6 +81,7 @@ def check_options(args: argparse.Namespace) -> None:
             raise UserError(f"{option} {value}: only applies with --beam N")
         if isinstance(value, int) and value < 1:
             raise UserError(f"{option} {value}: must be at least 1")
+    check_cache_weight(args.cache_weight)
     if not args.qpm > 0 or not math.isfinite(args.qpm):
         raise UserError(f"--qpm {args.qpm}: must be a positive number")
     if not 1 <= args.count <= MAX_COUNT:
@@ -85,6 +90,27 @@ def check_options(args: argparse.Namespace) -> None:
     check_output_file(args.out, MIDI_SUFFIXES)
     if not Path(args.out).resolve().parent.is_dir():
         raise UserError(f"{args.out}: folder {Path(args.out).parent} does not exist")
+
+
+def check_cache_weight(weight: float | None) -> None:
+    """UserError for a --cache-weight outside [0, 1) (generate and evaluate)."""
+    from apps.music.cache import CacheSettings
+
+    if weight is not None:
+        try:
+            CacheSettings(weight)
+        except ValueError:
+            raise UserError(f"--cache-weight {weight}: must be at least 0 and below 1") from None
+
+
+def cache_settings(melody: Any, weight: float | None) -> Any:
+    """The generation cache config.json records, with --cache-weight; one line for a bad recorded one."""
+    from apps.music.cache import CacheSettings
+
+    try:
+        return CacheSettings.of_config(melody.config, weight)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"{melody.folder}/config.json: bad \"cache\" settings ({error})") from None
 
 
 def check_conditions(args: argparse.Namespace) -> None:
@@ -165,7 +191,7 @@ def generate_events(melody: Any, primer: Any, args: argparse.Namespace, seed: in
     from apps.music.generation import BRANCH_FACTOR, DEFAULT_RANKING, STEPS_PER_ITERATION, beam_search, make_scorer, sample
 
     steps = args.bars * STEPS_PER_BAR
-    scorer = make_scorer(melody)
+    scorer = make_scorer(melody, cache_settings(melody, args.cache_weight))
     if args.beam:
         search = {"branch_factor": args.branch_factor or BRANCH_FACTOR, "ranking": args.beam_ranking or DEFAULT_RANKING,
                   "steps_per_iteration": args.steps_per_iteration or STEPS_PER_ITERATION}
