@@ -204,3 +204,8 @@ def test_meter_classifier_tells_waltzes_from_marches_and_keys_agree():
     assert adherence.key_agreement(c_major, 0, "major") == {"exact": 1.0, "same_scale": 1.0}
     assert adherence.key_agreement(c_major, 9, "minor") == {"exact": 0.0, "same_scale": 1.0}  # A minor: relative
     assert adherence.key_agreement(c_major, 2, "major") == {"exact": 0.0, "same_scale": 0.0}
+    assert adherence.analysed_key(C_TUNE) == (0, "major")
+    # 3/4 is found in 1 of the 4/4 melodies and 2 of the 6/8 ones: 3 of the 8 asked for something else
+    found = {"3/4": ["3/4", "3/4", "3/4", "4/4"], "4/4": ["3/4", "4/4", "4/4", "6/8"],
+             "6/8": ["6/8", "6/8", "3/4", "3/4"]}
+    assert adherence.when_not_asked(found) == {"3/4": 3 / 8, "4/4": 1 / 8, "6/8": 1 / 8}

@@ -71,18 +71,29 @@ def labelled_openings(tunes: Sequence[np.ndarray], prefixes: Sequence[np.ndarray
     return [opening for opening, _ in kept], [value for _, value in kept]
 
 
-def key_agreement(melodies: Sequence[np.ndarray], tonic: int, mode: str) -> dict[str, float]:
-    """Shares of melodies whose analysed key is the asked one, and whose scale is (the relative key too)."""
+def analysed_key(events: np.ndarray) -> tuple[int, str]:
+    """(tonic pitch class, "major"/"minor") of music21's key analysis of a melody."""
     from apps.music.stats import key_of
 
-    exact = same_scale = 0
+    key = key_of(decode(events))
+    return int(key.tonic.pitchClass), "minor" if key.mode == "minor" else "major"
+
+
+def key_agreement(melodies: Sequence[np.ndarray], tonic: int, mode: str,
+                  found: Sequence[tuple[int, str]] | None = None) -> dict[str, float]:
+    """Shares of melodies whose analysed key is the asked one, and whose scale is (the relative key too);
+    ``found``: their analysed keys when already known."""
+    found = [analysed_key(events) for events in melodies] if found is None else found
     relative = (tonic + (3 if mode == "minor" else -3)) % 12, "major" if mode == "minor" else "minor"
-    for events in melodies:
-        key = key_of(decode(events))
-        found = (int(key.tonic.pitchClass), "minor" if key.mode == "minor" else "major")
-        exact += found == (tonic, mode)
-        same_scale += found in ((tonic, mode), relative)
-    return {"exact": exact / len(melodies), "same_scale": same_scale / len(melodies)}
+    return {"exact": sum(key == (tonic, mode) for key in found) / len(found),
+            "same_scale": sum(key in ((tonic, mode), relative) for key in found) / len(found)}
+
+
+def when_not_asked(found_by_asked: dict[Any, Sequence[Any]]) -> dict[Any, float]:
+    """Per asked value, the share of the melodies generated for the OTHER asked values that were found to be
+    it: what agreement would be if asking made no difference."""
+    return {value: float(np.mean([found == value for other, founds in found_by_asked.items() if other != value
+                                  for found in founds])) for value in found_by_asked}
 
 
 def generate_with(melody, scorer, count: int, seed: int, **asked) -> list[np.ndarray]:
@@ -107,30 +118,36 @@ def condition_report(melody, train: tuple[list, list], heldout: tuple[list, list
 
     scorer = make_scorer(melody, cache)
     report: dict[str, Any] = {"melodies_per_condition": count, "key": {}}
-    for tonic, mode in ASKED_KEYS:
-        melodies = generate_with(melody, scorer, count, seed, tonic=tonic, mode=mode)
-        report["key"][conditions.key_name(tonic, mode)] = key_agreement(melodies, tonic, mode)
+    keys = {(tonic, mode): [analysed_key(events) for events in
+                            generate_with(melody, scorer, count, seed, tonic=tonic, mode=mode)]
+            for tonic, mode in ASKED_KEYS}
+    baseline = when_not_asked(keys)
+    for (tonic, mode), found in keys.items():
+        report["key"][conditions.key_name(tonic, mode)] = {**key_agreement([], tonic, mode, found),
+                                                           "when_not_asked": baseline[(tonic, mode)]}
     for kind, values in (("meter", ("2/4", "3/4", "4/4", "6/8")), ("style", ("irish", "german", "chinese"))):
         classifier = fit_classifier(kind, *labelled_openings(*train, kind))
         test_x, test_y = labelled_openings(*heldout, kind)
         predicted = predict(kind, classifier, test_x)
-        agreement = {}
-        for value in values:
-            generated = predict(kind, classifier, generate_with(melody, scorer, count, seed, **{kind: value}))
-            agreement[value] = float(np.mean([found == value for found in generated]))
+        found = {value: predict(kind, classifier, generate_with(melody, scorer, count, seed, **{kind: value}))
+                 for value in values}
         report[kind] = {"classifier_heldout_accuracy": float(np.mean([p == t for p, t in zip(predicted, test_y)])),
                         "heldout_tunes": len(test_y), "chance": float(max(test_y.count(v) for v in set(test_y)) / len(test_y)),
-                        "agreement": agreement}
+                        "agreement": {value: float(np.mean([f == value for f in found[value]])) for value in values},
+                        "when_not_asked": when_not_asked(found)}
     return report
 
 
 def format_report(report: dict[str, Any]) -> str:
     lines = [f"conditions followed ({report['melodies_per_condition']} 8-bar melodies per asked value)",
-             "key (music21 analysis): " + ", ".join(f"{name} {v['exact']:.2f} ({v['same_scale']:.2f} same scale)"
-                                                   for name, v in report["key"].items())]
+             "key (music21 analysis; in brackets: same scale, then how often the key is found when another is asked): "
+             + ", ".join(f"{name} {v['exact']:.2f} ({v['same_scale']:.2f}; {v['when_not_asked']:.2f})"
+                         for name, v in report["key"].items())]
     for kind in ("meter", "style"):
         part = report[kind]
         lines.append(f"{kind}: classifier held-out accuracy {part['classifier_heldout_accuracy']:.3f} "
-                     f"(majority {part['chance']:.3f}, {part['heldout_tunes']} tunes); asked -> classified as asked: "
-                     + ", ".join(f"{value} {share:.2f}" for value, share in part["agreement"].items()))
+                     f"(majority {part['chance']:.3f}, {part['heldout_tunes']} tunes); asked -> classified as asked "
+                     "(in brackets: when another value is asked): "
+                     + ", ".join(f"{value} {share:.2f} ({part['when_not_asked'][value]:.2f})"
+                                 for value, share in part["agreement"].items()))
     return "\n".join(lines)
