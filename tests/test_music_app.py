@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from apps.music.encoding import STEPS_PER_BAR, Note, encode
+from apps.music.encoding import Note, encode
 from suite.app import shipped_model_dir
 from suite.app.paths import CACHE_ENV, shipped_models_root
 from tests.music_fixtures import write_midi_folder
@@ -61,13 +61,15 @@ def random_leaps(path: Path) -> Path:
 
 
 def test_generate_without_tensorflow_records_its_seed(tmp_path, without_tensorflow):
+    from apps.music.conditions import bar_steps
+
     run = music("generate", "--out", "a.mid", "--json", "--bars", "4", env=without_tensorflow, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     record = json_lines(run.stdout)[0]
     assert record["backend"] == "tflite" and record["model"] == str(SHIPPED / "step_int16x8.tflite")
     # a drawn seed may give a few long notes: 2-4 notes in 4 bars for 4-5 of 300 seeds (none fewer), all with
     # meter "other", with the generation cache or without it
-    assert record["events"] == 4 * STEPS_PER_BAR and record["notes"] >= 1
+    assert record["events"] == 4 * bar_steps(record["conditions"]["meter"]) and record["notes"] >= 1
     seed = record["seed"]
     assert run.stderr == f"note: seed {seed}; pass --seed {seed} to get the same melody again\n"
     again = music("generate", "--out", "b.mid", "--seed", str(seed), "--bars", "4", env=without_tensorflow, cwd=tmp_path)
@@ -77,13 +79,15 @@ def test_generate_without_tensorflow_records_its_seed(tmp_path, without_tensorfl
 
 
 def test_generate_onnx_without_tensorflow_continues_the_primer(tmp_path, without_tensorflow):
+    from apps.music.conditions import bar_steps
     from apps.music.midi import read_midi_melody
 
     run = music("generate", "--out", "p.mid", "--primer-notes", "D4 F#4 A4", "--bars", "2", "--seed", "7",
                 "--backend", "onnx", "--png", "--json", env=without_tensorflow, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     record = json_lines(run.stdout)[0]
-    assert (record["backend"], record["primer_events"], record["events"]) == ("onnx", 12, 12 + 2 * STEPS_PER_BAR)
+    bar = bar_steps(record["conditions"]["meter"])  # --bars counts bars of the (drawn) meter after the primer
+    assert (record["backend"], record["primer_events"], record["events"]) == ("onnx", 12, 12 + 2 * bar)
     assert [note.pitch for note in read_midi_melody(tmp_path / "p.mid")[:2]] == [62, 66]
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 

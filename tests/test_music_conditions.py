@@ -157,13 +157,17 @@ def test_generate_command_with_conditions(conditioned_dir, tmp_path, capsys):
                           "--mode", "minor", "--meter", "6/8", "--style", "irish", "--seed", "2", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["conditions"] == {"style": "irish", "meter": "6/8", "tonic": 2, "mode": "minor", "key": "D minor"}
-    assert record["events"] == 8 * 16
+    assert record["events"] == 8 * 12  # bars of the asked meter, written as the MIDI time signature
+    from music21 import converter
+
+    signatures = converter.parse(str(tmp_path / "m.mid")).recurse().getElementsByClass("TimeSignature")
+    assert [signature.ratioString for signature in signatures] == ["6/8"]
     assert main("music", ["generate", "--model", str(conditioned_dir), "--out", str(tmp_path / "x.mid"),
                           "--key", "H"]) == 2
     assert "--key H" in capsys.readouterr().err and not (tmp_path / "x.mid").exists()
     assert main("music", ["score", "--model", str(conditioned_dir), str(tmp_path / "m.mid"), "--json"]) == 0
     scored = json.loads(capsys.readouterr().out)
-    assert scored["scored_events"] == 8 * 16 - 1 and scored["conditions"]["style"] == "other"
+    assert scored["scored_events"] == 8 * 12 - 1 and scored["conditions"]["style"] == "other"
     assert 0 < scored["nll"] < np.log(VOCAB_SIZE)
 
 

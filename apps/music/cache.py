@@ -40,13 +40,13 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from apps.music.conditions import METER_BASE, METERS
-from apps.music.encoding import NO_EVENT, STEPS_PER_BAR, STEPS_PER_QUARTER, VOCAB_SIZE
+from apps.music.conditions import BAR_STEPS, METER_BASE, METERS
+from apps.music.encoding import NO_EVENT, STEPS_PER_BAR, VOCAB_SIZE
 
 CACHE_FORMS = ("context", "longest", "bar")
 POSITIONS = ("any", "bar", "bar-then-any", "bar-first")
-# sixteenths per bar of each meter token; a meter not listed ("other") or none: every step one position
-BAR_STEPS = {"2/4": 2 * STEPS_PER_QUARTER, "3/4": 3 * STEPS_PER_QUARTER, "4/4": STEPS_PER_BAR, "6/8": 3 * STEPS_PER_QUARTER}
+# Bar positions come from the meter token's bar (conditions.BAR_STEPS); a meter not listed ("other") or none:
+# every step one position.
 
 
 class Match(NamedTuple):

@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from apps.music.encoding import SEMITONES_PER_OCTAVE, VOCAB_SIZE
+from apps.music.encoding import SEMITONES_PER_OCTAVE, STEPS_PER_BAR, STEPS_PER_QUARTER, VOCAB_SIZE
 
 STYLES = ("irish", "german", "chinese", "other")
 # Essen collections by file prefix; O'Neill's 1850 and Ryan's Mammoth are Irish (and Scottish) dance tunes.
@@ -24,6 +24,8 @@ STYLE_OF_COLLECTION = {"oneills1850": "irish", "ryansMammoth": "irish"}
 GERMAN_PREFIXES = ("altdeu", "ballad", "boehme", "dva", "erk", "fink", "kinder", "variant", "zuccal")
 CHINESE_PREFIXES = ("han",)
 METERS = ("2/4", "3/4", "4/4", "6/8", "other")
+# sixteenths per bar of each meter token ("other" is not listed: its bars are unknown)
+BAR_STEPS = {"2/4": 2 * STEPS_PER_QUARTER, "3/4": 3 * STEPS_PER_QUARTER, "4/4": STEPS_PER_BAR, "6/8": 3 * STEPS_PER_QUARTER}
 METER_ALIASES = {"C": "4/4", "C|": "4/4", "2/2": "4/4"}  # common and cut time: 16 sixteenths a bar, as 4/4
 MODES = ("major", "minor")
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -35,6 +37,11 @@ METER_BASE = STYLE_BASE + len(STYLES)
 KEY_BASE = METER_BASE + len(METERS)
 INPUT_VOCAB_SIZE = KEY_BASE + len(MODES) * SEMITONES_PER_OCTAVE  # 39 events + 4 + 5 + 24 = 72
 PREFIX_LENGTH = 3  # style, meter, key
+
+
+def bar_steps(meter: str | None) -> int:
+    """Sixteenths per bar of a meter; 16 (4/4) for ``other`` or none."""
+    return BAR_STEPS.get(meter or "", STEPS_PER_BAR)
 
 
 def style_of(tune_id: str) -> str:

@@ -19,14 +19,17 @@ PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 NOTE_NAME = re.compile(r"^([A-Ga-g])([#b]{0,2})(-?\d)$")  # e.g. C4, F#3, Bb5, Ebb4
 
 
-def melody_stream(notes: Sequence[Note], qpm: float = DEFAULT_QPM):
-    """A music21 stream of the notes (rests fill the gaps) with a tempo mark."""
+def melody_stream(notes: Sequence[Note], qpm: float = DEFAULT_QPM, meter: str | None = None):
+    """A music21 stream of the notes (rests fill the gaps) with a tempo mark and, given, a time signature."""
+    from music21 import meter as m21meter
     from music21 import note as m21note
     from music21 import stream as m21stream
     from music21 import tempo
 
     part = m21stream.Part()
     part.insert(0, tempo.MetronomeMark(number=qpm))
+    if meter:
+        part.insert(0, m21meter.TimeSignature(meter))
     for pitch, start, end in validate_notes(notes):
         sound = m21note.Note(pitch, quarterLength=(end - start) / STEPS_PER_QUARTER)
         sound.volume.velocity = VELOCITY
@@ -34,13 +37,15 @@ def melody_stream(notes: Sequence[Note], qpm: float = DEFAULT_QPM):
     return part
 
 
-def write_midi(notes: Sequence[Note], path: str | os.PathLike, qpm: float = DEFAULT_QPM) -> Path:
-    """Write the melody to a .mid file atomically, at ``qpm`` quarter notes per minute."""
+def write_midi(notes: Sequence[Note], path: str | os.PathLike, qpm: float = DEFAULT_QPM,
+               meter: str | None = None) -> Path:
+    """Write the melody to a .mid file atomically, at ``qpm`` quarter notes per minute, in ``meter`` (e.g. "6/8";
+    None: no time signature, which MIDI players read as 4/4)."""
     if qpm <= 0:
         raise UserError(f"--qpm {qpm}: must be positive")
     from music21 import midi as m21midi
 
-    midi_file = m21midi.translate.streamToMidiFile(melody_stream(notes, qpm))
+    midi_file = m21midi.translate.streamToMidiFile(melody_stream(notes, qpm, meter))
     with atomic_path(path) as tmp:
         tmp.write_bytes(midi_file.writestr())
     return Path(path)

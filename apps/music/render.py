@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from apps.music.encoding import STEPS_PER_BAR, STEPS_PER_QUARTER, Note
+from apps.music.encoding import STEPS_PER_QUARTER, Note
 from apps.music.midi import DEFAULT_QPM, write_midi
 from suite.atomic import atomic_path
 
@@ -93,36 +93,39 @@ def pitch_name(pitch: int) -> str:
 
 
 def render_piano_roll(notes: Sequence[Note], path: str | os.PathLike, title: str, primer_steps: int = 0,
-                      qpm: float = DEFAULT_QPM) -> None:
-    """A piano-roll PNG: one bar per note, time in bars (seconds on top at ``qpm``), pitch names,
-    bar lines, and the primer's notes and span marked apart from the generated ones."""
+                      qpm: float = DEFAULT_QPM, meter: str | None = None) -> None:
+    """A piano-roll PNG: one bar per note, time in bars of ``meter`` (None: 4/4; seconds on top at ``qpm``),
+    pitch names, bar lines, and the primer's notes and span marked apart from the generated ones."""
+    from apps.music.conditions import BAR_STEPS, bar_steps
+
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
 
+    bar = bar_steps(meter)
     figure, axes = plt.subplots(figsize=(10, 4), dpi=100)
     for kind, color in (("primer", "tab:orange"), ("generated", "tab:blue")):
         spans = [note for note in notes if (note.start < primer_steps) == (kind == "primer")]
         for pitch, start, end in spans:  # white edges split repeated notes
-            axes.broken_barh([(start / STEPS_PER_BAR, (end - start) / STEPS_PER_BAR)], (pitch - 0.4, 0.8),
+            axes.broken_barh([(start / bar, (end - start) / bar)], (pitch - 0.4, 0.8),
                              facecolors=color, edgecolors="white", linewidth=1)
         if spans:
             axes.plot([], [], color=color, linewidth=6, label=f"{kind} notes ({len(spans)})")
-    bars = max((note.end for note in notes), default=STEPS_PER_BAR) / STEPS_PER_BAR
-    for bar in range(1, int(np.ceil(bars)) + 1):
-        axes.axvline(bar, color="grey", linewidth=0.6, alpha=0.6, label="bar line" if bar == 1 else None)
+    bars = max((note.end for note in notes), default=bar) / bar
+    for line in range(1, int(np.ceil(bars)) + 1):
+        axes.axvline(line, color="grey", linewidth=0.6, alpha=0.6, label="bar line" if line == 1 else None)
     if primer_steps:
-        axes.axvspan(0, primer_steps / STEPS_PER_BAR, color="tab:orange", alpha=0.1, label="primer")
+        axes.axvspan(0, primer_steps / bar, color="tab:orange", alpha=0.1, label="primer")
     pitches = [note.pitch for note in notes] or [60]
     low, high = min(pitches) - 1, max(pitches) + 1
     ticks = range(low, high + 1, 1 if high - low <= 24 else 2)  # every semitone named when it fits
     axes.set_yticks(list(ticks), [pitch_name(pitch) for pitch in ticks], fontsize=7)
     axes.set_ylim(low - 0.5, high + 0.5)
     axes.set_xlim(0, bars)
-    axes.set_xlabel("time (bars of 4/4)")
+    axes.set_xlabel(f"time (bars of {meter if meter in BAR_STEPS else '4/4'})")
     axes.set_ylabel("pitch")
-    seconds_per_bar = step_seconds(qpm) * STEPS_PER_BAR
+    seconds_per_bar = step_seconds(qpm) * bar
     top = axes.secondary_xaxis("top", functions=(lambda b: b * seconds_per_bar, lambda s: s / seconds_per_bar))
     top.set_xlabel(f"time (seconds at {qpm:g} quarter notes per minute)")
     axes.legend(loc="upper right", fontsize=7, framealpha=0.8)

@@ -1,6 +1,8 @@
 """``generate``: write melodies as MIDI (and optionally WAV and a piano-roll PNG) from a trained model.
 
-The melody is the primer (if any) followed by ``--bars`` bars of generated 16th-note events. With
+The melody is the primer (if any) followed by ``--bars`` bars of generated 16th-note events, bars of the
+melody's meter (a conditioned model: the asked or drawn ``--meter``, also written as the MIDI time signature;
+otherwise 16 sixteenths). With
 ``--count N`` the files are FILE-1.mid ... FILE-N.mid. Every option is checked before any model is
 loaded, and every file is written atomically: a bad option writes nothing. By default the shipped
 model's exported step model (int16x8 TFLite, or int8 ONNX) runs through ``export.runtime``: TensorFlow is never imported.
@@ -29,7 +31,8 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     primer = parser.add_mutually_exclusive_group()
     primer.add_argument("--primer", metavar="FILE.mid", help="continue this melody (a polyphonic file gives its top line)")
     primer.add_argument("--primer-notes", metavar="NOTES", help='continue these notes, e.g. "C4 E4 G4" (quarter notes)')
-    parser.add_argument("--bars", type=int, default=8, help="bars of 16 sixteenth notes to generate (default 8)")
+    parser.add_argument("--bars", type=int, default=8, help="bars to generate, of the melody's meter (conditioned model; 4/4's 16 sixteenths otherwise) "
+                        "(default 8)")
     parser.add_argument("--temperature", type=float, default=1.0, help="< 1 safer, > 1 wilder (default 1.0)")
     parser.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest events")
     parser.add_argument("--beam", type=int, default=None, metavar="N",
@@ -183,35 +186,45 @@ def melody_prefixes(melody: Any, args: argparse.Namespace, seed: int, primer: An
     return [draw_prefix(melody.config["condition_counts"], rng, **asked) for _ in range(args.count)]
 
 
+def meter_of(prefix: Any) -> str | None:
+    """The meter a melody is generated in: its control tokens' (None: an unconditioned model)."""
+    from apps.music.conditions import labels_of
+
+    return None if prefix is None else str(labels_of(prefix)["meter"])
+
+
 def generate_events(melody: Any, primer: Any, args: argparse.Namespace, seed: int, prefixes: list) -> list:
-    """One event sequence per requested melody."""
+    """One event sequence per requested melody: ``--bars`` bars of its meter after the primer."""
     import numpy as np
 
-    from apps.music.encoding import STEPS_PER_BAR
+    from apps.music.conditions import bar_steps
     from apps.music.generation import BRANCH_FACTOR, DEFAULT_RANKING, STEPS_PER_ITERATION, beam_search, make_scorer, sample
 
-    steps = args.bars * STEPS_PER_BAR
+    steps = [args.bars * bar_steps(meter_of(prefix)) for prefix in prefixes]
     scorer = make_scorer(melody, cache_settings(melody, args.cache_weight))
     if args.beam:
         search = {"branch_factor": args.branch_factor or BRANCH_FACTOR, "ranking": args.beam_ranking or DEFAULT_RANKING,
                   "steps_per_iteration": args.steps_per_iteration or STEPS_PER_ITERATION}
-        return [beam_search(melody, steps, args.beam, primer, args.temperature, args.top_k, seed + index, scorer,
+        return [beam_search(melody, steps[index], args.beam, primer, args.temperature, args.top_k, seed + index, scorer,
                             prefix=prefix, **search)[0] for index, prefix in enumerate(prefixes)]
     if prefixes[0] is None or all(np.array_equal(prefix, prefixes[0]) for prefix in prefixes):
-        return list(sample(melody, steps, primer, args.count, args.temperature, args.top_k, seed, scorer, prefixes[0]))
-    return [sample(melody, steps, primer, 1, args.temperature, args.top_k, seed + index, scorer, prefix)[0]
+        return list(sample(melody, steps[0], primer, args.count, args.temperature, args.top_k, seed, scorer,
+                           prefixes[0]))
+    return [sample(melody, steps[index], primer, 1, args.temperature, args.top_k, seed + index, scorer, prefix)[0]
             for index, prefix in enumerate(prefixes)]
 
 
 def write_melody(path: Path, events: Any, primer_events: int, melody: Any, seed: int,
-                 args: argparse.Namespace) -> dict[str, Any]:
-    """MIDI (and WAV, PNG) of one melody; the record printed for it."""
+                 args: argparse.Namespace, meter: str | None = None) -> dict[str, Any]:
+    """MIDI (and WAV, PNG) of one melody in ``meter`` (None: no time signature); the record printed for it."""
+    from apps.music.conditions import BAR_STEPS
     from apps.music.encoding import STEPS_PER_QUARTER, decode
     from apps.music.midi import write_midi
     from apps.music.render import render_piano_roll, render_wav
 
     notes = decode(events)
-    write_midi(notes, path, qpm=args.qpm)
+    meter = meter if meter in BAR_STEPS else None  # "other": bars unknown, no time signature
+    write_midi(notes, path, qpm=args.qpm, meter=meter)
     record = {"midi": str(path), "notes": len(notes), "events": len(events), "primer_events": primer_events,
               "seconds": round(len(events) * 60.0 / args.qpm / STEPS_PER_QUARTER, 2), "seed": seed,
               "backend": "keras" if melody.step_file is None else melody.step_file.suffix[1:],
@@ -222,7 +235,7 @@ def write_melody(path: Path, events: Any, primer_events: int, melody: Any, seed:
     if args.png:
         record["png"] = str(path.with_suffix(".png"))
         render_piano_roll(notes, record["png"], title=f"{path.name}: generated by {melody.name}, seed {seed}",
-                          primer_steps=primer_events, qpm=args.qpm)
+                          primer_steps=primer_events, qpm=args.qpm, meter=meter)
     return record
 
 
@@ -240,7 +253,7 @@ def generate(args: argparse.Namespace) -> int:
     melodies = zip(output_paths(args.out, args.count), generate_events(melody, primer, args, seed, prefixes), prefixes)
     show = args.count > 1 and not args.json
     for path, events, prefix in progress(melodies, "writing melodies", total=args.count, enabled=show):
-        record = write_melody(path, events, primer_events, melody, seed, args)
+        record = write_melody(path, events, primer_events, melody, seed, args, meter_of(prefix))
         if prefix is not None:
             from apps.music.conditions import labels_of
 
