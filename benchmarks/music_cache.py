@@ -76,22 +76,23 @@ def grid(rows: list) -> list[dict]:
             settings = CacheSettings(**{**form.to_dict(), "weight": weight, "orders": (), "order_weights": ()})
             results.append({**settings.to_dict(), "coverage": round(float((matched > 0).mean()), 4),
                             "nll": round(mixed_nll(model_target, cache_target, weight * (matched > 0)), 5)})
-    return results + [fitted_longest(rows, model_target, position) for position in POSITIONS]
+    return results + [fitted_longest(rows, model_target, position, overlap) for position in POSITIONS
+                      for overlap in (True, False)]
 
 
-def fitted_longest(rows: list, model_target: np.ndarray, position: str) -> dict:
+def fitted_longest(rows: list, model_target: np.ndarray, position: str, overlap: bool = True) -> dict:
     """The longest form with a weight per matched order (and per kind of match: at the same bar position or
     anywhere), fitted kind by kind on a 0.01 grid: each target has one match, so the weights do not interact."""
     ones = (1.0,) * len(LONGEST_ORDERS)
     form = CacheSettings(0.5, "longest", orders=LONGEST_ORDERS, order_weights=ones, position=position,
-                         position_weights=() if position == "any" else ones)
+                         position_weights=() if position == "any" else ones, overlap=overlap)
     cache_target, matched = targets(rows, form)  # matched: the order, negative at the same bar position
     fitted = {}
     for kind in [order for order in LONGEST_ORDERS] + [-order for order in LONGEST_ORDERS]:
         at = matched == kind
         fitted[kind] = min(FINE_WEIGHTS, key=lambda w: mixed_nll(model_target[at], cache_target[at], w)) if at.any() else 0.0
     top = max(fitted.values())
-    settings = CacheSettings(top, "longest", orders=LONGEST_ORDERS, position=position,
+    settings = CacheSettings(top, "longest", orders=LONGEST_ORDERS, position=position, overlap=overlap,
                              order_weights=tuple(round(fitted[n] / top, 4) for n in LONGEST_ORDERS),
                              position_weights=() if position == "any" else
                              tuple(round(fitted[-n] / top, 4) for n in LONGEST_ORDERS))

@@ -72,6 +72,20 @@ def test_longest_cache_uses_the_longest_context_seen_before_and_its_weight():
     np.testing.assert_allclose(weights, [0.8 * {0: 0, 1: 0.25, 2: 0.5, 4: 1.0}[o] for o in orders.tolist()])
 
 
+def test_without_overlap_an_occurrence_counts_once_wholly_before_the_context():
+    no_overlap = CacheSettings(0.8, "longest", orders=(1, 2, 4), order_weights=(0.25, 0.5, 1.0), overlap=False)
+    loop = [C4, D4] * 4  # a two-event loop: with overlap every context matches itself one period back
+    assert EventCache(LONGEST).extend(loop).lookup().order == 4
+    # without, at step 8: (C4 D4 C4 D4) at 0-3 was followed by C4 at step 4, an occurrence that ends inside the
+    # context now (4-7) and counts from step 9; (C4 D4) at 0-1 (next C4 at 2) and at 2-3 (next at 4) count
+    match = EventCache(no_overlap).extend(loop).lookup()
+    assert (match.order, match.probabilities[C4]) == (2, 1.0)
+    assert EventCache(no_overlap).extend(loop + [C4, D4]).lookup().order == 4  # step 10: the one at 0-3 counts
+    _, _, orders = cache_probabilities(loop, no_overlap)
+    # row t looks up at step t + 1; an order-n occurrence whose next event is at step k counts from k + n + 1
+    assert orders.tolist() == [0, 0, 1, 1, 1, 2, 2]
+
+
 def test_bar_cache_is_the_event_lag_steps_back():
     p = distribution([C4, D4, E4, F4, G4], form="bar", lag=4)
     assert p[D4] == 1.0 and p.sum() == 1.0  # the next step is 5; 5 - 4 = 1: D4
@@ -236,11 +250,15 @@ def test_selected_branches_carry_independent_caches():
     assert probabilities[1, D4] == pytest.approx(0.5 / 6 + 0.5) and probabilities[1, E4] == pytest.approx(0.5 / 6)
 
 
-def test_copies_share_frozen_counts_yet_match_fresh_caches():
+@pytest.mark.parametrize("overlap", [True, False])
+def test_copies_share_frozen_counts_yet_match_fresh_caches(overlap):
     # a beam's lineage: every 4 events each branch is copied twice, and one copy of each pair survives
+    import dataclasses
+
+    settings = dataclasses.replace(positioned("bar-then-any"), overlap=overlap)
     rng = np.random.default_rng(0)
     events = [C4, D4, E4, F4, G4, NO_EVENT]
-    branches = [(EventCache(positioned("bar-then-any")).extend([THREE_FOUR]), [THREE_FOUR])]
+    branches = [(EventCache(settings).extend([THREE_FOUR]), [THREE_FOUR])]
     for _ in range(60):
         branches = [(cache.copy(), list(history)) for cache, history in branches for _ in range(2)]
         branches = [branches[i] for i in sorted(rng.choice(len(branches), min(len(branches), 4), replace=False))]
@@ -249,7 +267,7 @@ def test_copies_share_frozen_counts_yet_match_fresh_caches():
                 cache.push(event)
                 history.append(int(event))
     for cache, history in branches:
-        fresh = EventCache(positioned("bar-then-any")).extend(history)
+        fresh = EventCache(settings).extend(history)
         assert cache.lookup()[1:] == fresh.lookup()[1:]
         np.testing.assert_array_equal(cache.distribution(), fresh.distribution())
         # each frozen level is over twice the next newer one; 240 events x 18 keys at most: at most 13 levels
@@ -291,7 +309,8 @@ def test_shipped_model_records_the_validation_choice():
     assert chosen.on and chosen.to_dict() == selection["chosen"]
     best = min(selection["grid"], key=lambda row: row["nll"])  # chosen on validation NLL, the grid's best
     assert {key: best[key] for key in chosen.to_dict()} == chosen.to_dict()
-    assert sorted(row["position"] for row in selection["grid"] if row["form"] == "longest") == sorted(POSITIONS)
+    longest = sorted((row["position"], row["overlap"]) for row in selection["grid"] if row["form"] == "longest")
+    assert longest == sorted((position, overlap) for position in POSITIONS for overlap in (True, False))
     assert selection["validation_nll_with_cache"] < selection["validation_nll_without_cache"] - 0.05
     assert selection["test_nll_with_cache"] < selection["test_nll_without_cache"] - 0.05
     assert CacheSettings.of_config(config, 0.0).on is False and CacheSettings.of_config({}).on is False

@@ -12,7 +12,10 @@ the melody generated so far:
   context has not occurred before there is no cache distribution and p = p_model. Unless ``holds``, a
   context of NO_EVENTs alone (a note held, or a rest, for ``order`` steps) has none either: a hold says
   nothing about the phrase, and counting it lets every further step of a hold make the next likelier, so
-  sampled notes ran to the hold limit (lower validation NLL too: 0.7470 against 0.7547).
+  sampled notes ran to the hold limit (lower validation NLL too: 0.7470 against 0.7547). Unless ``overlap``,
+  an occurrence counts only once it lies wholly before the current context (its context and next event end
+  before the context now matched begins): a passage repeating with a period shorter than a context could
+  otherwise match itself one period back and, the longer the match the larger its weight, lock in for good.
 - ``longest`` form: the same for several context lengths (``orders``), looked up longest first, as a PPM
   text compressor does: the longest context of the melody's end that occurred before gives p_cache, and
   the longer that match, the larger its weight (``weight`` x the order's share in ``order_weights``).
@@ -73,6 +76,7 @@ class CacheSettings:
     order: int = 6
     lag: int = STEPS_PER_BAR
     holds: bool = False
+    overlap: bool = True
     orders: tuple = ()
     order_weights: tuple = ()
     position: str = "any"
@@ -88,8 +92,9 @@ class CacheSettings:
                 raise ValueError(f"cache order {order!r}: must be an integer from 1 to {MAX_ORDER}")
         if not (isinstance(self.lag, int) and self.lag >= 1):
             raise ValueError(f"cache lag {self.lag!r}: must be a positive integer")
-        if not isinstance(self.holds, bool):
-            raise ValueError(f"cache holds {self.holds!r}: must be true or false")
+        for name in ("holds", "overlap"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"cache {name} {getattr(self, name)!r}: must be true or false")
         if self.form == "longest" and (not self.orders or list(self.orders) != sorted(set(self.orders))
                                        or len(self.order_weights) != len(self.orders)
                                        or not all(0.0 <= w <= 1.0 for w in self.order_weights)):
@@ -149,6 +154,8 @@ class EventCache:
         self.levels: tuple[dict, ...] = ()
         self.step = 0  # events pushed: the step index of the next event
         self.bar_steps = 1  # from the meter control token; 1: every step the same position
+        # unless ``overlap``: per order, (step it counts from, key, event) of occurrences not yet wholly in the past
+        self.pending: dict[int, deque] = {order: deque() for order, _, _ in self.contexts}
 
     def copy(self) -> "EventCache":
         """An independent copy that shares the counts so far: both freeze them and write new ones to their own
@@ -160,6 +167,7 @@ class EventCache:
         other.settings, other.contexts, other.recent = self.settings, self.contexts, self.recent.copy()
         other.counts, other.levels = {}, self.levels
         other.step, other.bar_steps = self.step, self.bar_steps
+        other.pending = {order: deque(waiting) for order, waiting in self.pending.items()}
         return other
 
     def _follow(self, key: tuple) -> dict[int, int] | None:
@@ -195,12 +203,23 @@ class EventCache:
         recent = tuple(self.recent)
         for order, positioned, _ in self.contexts:
             key = self._key(recent, order, positioned)
-            if key is not None:
-                follow = dict(self._follow(key) or {})  # a new dict: copies may share the old one
-                follow[event] = follow.get(event, 0) + 1
-                self.counts[key] = follow
+            if key is None:
+                continue
+            if self.settings.overlap:
+                self._count(key, event)
+            else:  # the occurrence spans steps step - order .. step: it counts once a context starts after it
+                self.pending[order].append((self.step + order + 1, key, event))
         self.recent.append(event)
         self.step += 1
+        for waiting in self.pending.values():
+            while waiting and waiting[0][0] <= self.step:
+                _, key, event = waiting.popleft()
+                self._count(key, event)
+
+    def _count(self, key: tuple, event: int) -> None:
+        follow = dict(self._follow(key) or {})  # a new dict: copies may share the old one
+        follow[event] = follow.get(event, 0) + 1
+        self.counts[key] = follow
 
     def extend(self, events: Sequence[int]) -> "EventCache":
         for event in events:
