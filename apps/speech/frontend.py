@@ -100,9 +100,14 @@ def mel_frames(frames: np.ndarray) -> np.ndarray:
     return (spectrum.astype(np.float32) @ _MEL_WEIGHTS).astype(np.float32)
 
 
+def log_compress(energies: np.ndarray) -> np.ndarray:
+    """Mel energies -> log-mel features (step 5)."""
+    return np.log(np.asarray(energies, np.float32) + LOG_OFFSET).astype(np.float32)
+
+
 def log_mel_frames(frames: np.ndarray) -> np.ndarray:
     """(..., 480) frames -> (..., 40) log-mel features."""
-    return np.log(mel_frames(frames) + LOG_OFFSET).astype(np.float32)
+    return log_compress(mel_frames(frames))
 
 
 def mel(audio: np.ndarray) -> np.ndarray:
@@ -117,7 +122,7 @@ def mel(audio: np.ndarray) -> np.ndarray:
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
     """16 kHz signals (..., samples) -> (..., frames, 40) log-mel features; (49, 40) for 1 s."""
-    return np.log(mel(audio) + LOG_OFFSET).astype(np.float32)
+    return log_compress(mel(audio))
 
 
 def pcen_smoothing() -> float:
@@ -152,31 +157,33 @@ def pcen(energies: np.ndarray, floor: float | None = None) -> np.ndarray:
     return np.stack(steps, axis=-2) if steps else np.zeros_like(energies)
 
 
-def features(audio: np.ndarray, kind: str = "log_mel") -> np.ndarray:
-    """16 kHz windows (..., samples) -> (..., frames, 40) model inputs of ``kind`` (one of FEATURES)."""
+def pcen_floor(kind: str) -> float | None:
+    """Where the PCEN smoother of ``kind`` starts (None: at the window's first frame); ValueError for an unknown
+    kind."""
     if kind not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {kind!r}")
-    if kind == "log_mel":
-        return log_mel(audio)
-    return pcen(mel(audio), PCEN_FLOOR if kind == "pcen_floor" else None)
+    return PCEN_FLOOR if kind == "pcen_floor" else None
+
+
+def features(audio: np.ndarray, kind: str = "log_mel") -> np.ndarray:
+    """16 kHz windows (..., samples) -> (..., frames, 40) model inputs of ``kind`` (one of FEATURES)."""
+    floor = pcen_floor(kind)
+    return log_mel(audio) if kind == "log_mel" else pcen(mel(audio), floor)
 
 
 class FrameFeatures:
     """Streaming: one window's mel energies frame by frame -> its features; ``reset()`` at the window's start."""
 
     def __init__(self, kind: str = "log_mel") -> None:
-        if kind not in FEATURES:
-            raise ValueError(f"features must be one of {FEATURES}, got {kind!r}")
+        self.floor = pcen_floor(kind)
         self.kind = kind
         self.reset()
 
     def reset(self) -> None:
-        self.pcen = PcenState(PCEN_FLOOR if self.kind == "pcen_floor" else None)
+        self.pcen = PcenState(self.floor)
 
     def __call__(self, energies: np.ndarray) -> np.ndarray:
-        if self.kind == "log_mel":
-            return np.log(np.asarray(energies, np.float32) + LOG_OFFSET).astype(np.float32)
-        return self.pcen.step(energies)
+        return log_compress(energies) if self.kind == "log_mel" else self.pcen.step(energies)
 
 
 def features_batch(audio: np.ndarray, kind: str = "log_mel") -> np.ndarray:

@@ -42,20 +42,19 @@ def one_hot(features, labels):  # noqa: ANN001, ANN201 (tf.data map)
     return features, tf.one_hot(labels, len(LABELS))
 
 
-def training_dataset(config: SpeechConfig, audio: np.ndarray, labels: np.ndarray, background: np.ndarray,
-                     input_shape: list[int]):  # noqa: ANN201 (tf.data.Dataset)
-    """Shuffled, batched, one-hot training data: augmented from audio every epoch, or fixed features (warped and
-    masked every epoch with ``feature_augment``)."""
+def training_dataset(config: SpeechConfig, audio: np.ndarray, features: np.ndarray, labels: np.ndarray,
+                     background: np.ndarray, input_shape: list[int]):  # noqa: ANN201 (tf.data.Dataset)
+    """Shuffled, batched, one-hot training data: augmented from ``audio`` every epoch, or the fixed ``features``
+    of that audio (warped and masked every epoch with ``feature_augment``)."""
     from suite.keras import tf
 
     if config.augment:
         background = background if len(background) > CLIP_SAMPLES else np.zeros(0, np.float32)
         batches = augment.augmented_dataset(audio, labels, background, config.batch_size, config.seed)
     elif config.feature_augment:
-        batches = augment.augmented_features(frontend.features_batch(audio, config.features), labels,
-                                             config.batch_size, config.seed)
+        batches = augment.augmented_features(features, labels, config.batch_size, config.seed)
     else:
-        batches = (tf.data.Dataset.from_tensor_slices((frontend.features_batch(audio, config.features), labels))
+        batches = (tf.data.Dataset.from_tensor_slices((features, labels))
                    .shuffle(len(labels), seed=config.seed).batch(config.batch_size))
     return batches.map(lambda x, y: (tf.reshape(x, [-1, *input_shape]), y)).map(one_hot).prefetch(2)
 
@@ -79,13 +78,12 @@ def initial_model(run: TrainRun, config: SpeechConfig) -> tuple:
     if not init:
         return (lambda: build_model(config.topology, **config.model_kwargs()), config.topology, config.model_kwargs(),
                 config.features)
-    from apps.speech.model import load_keras
+    from apps.speech.model import features_of, load_keras
     from suite.app.models import resolve_model
 
     ref = resolve_model("speech", init, "model.keras", "keras")  # another app's model or no model: one line
     model, init_config = load_keras(ref.path.parent)
-    return (lambda: model, init_config["topology"], init_config["model"],
-            init_config.get("frontend", {}).get("features", "log_mel"))
+    return lambda: model, init_config["topology"], init_config["model"], features_of(init_config)
 
 
 def train(run: TrainRun) -> Trained:
@@ -109,7 +107,9 @@ def train(run: TrainRun) -> Trained:
               for split, (clips, labels) in audio.items()}
 
     seed_everything(config.seed)  # before the tf.data pipelines: their shuffles take the global seed
-    train_ds = training_dataset(config, *audio["training"], dataset.background_audio(folder), input_shape)
+    train_audio, train_labels = audio["training"]
+    train_ds = training_dataset(config, train_audio, arrays["training"][0], train_labels,
+                                dataset.background_audio(folder), input_shape)
     validation_ds = None
     if "validation" in arrays:
         val_x, val_y = arrays["validation"]
