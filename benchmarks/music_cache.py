@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, ahead of benchmarks/export.py
 from apps.music import data, model as melody_model  # noqa: E402
-from apps.music.cache import POSITIONS, CacheSettings, cache_probabilities, cached_rows  # noqa: E402
+from apps.music.cache import POSITIONS, CacheSettings, cache_probabilities  # noqa: E402
 
 ORDERS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32)
 LAGS = (12, 16, 32)
@@ -33,21 +33,15 @@ WEIGHTS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def split_rows(melody, corpus, split: str) -> list:
-    """(model rows, events, control tokens) per tune of the split (teacher-forced, as tune_rows keeps them)."""
+    """(model rows, events, control tokens) per tune of the split (teacher-forced: ``tune_rows``)."""
     tunes, prefixes = corpus.split(split), None
     if melody.conditioned:
         prefixes = data.split_prefixes(corpus, split, data.condition_prefixes(corpus, show_progress=False))
-    kept = [() if prefixes is None else prefix for tune, prefix in zip(tunes, prefixes or [None] * len(tunes))
-            if len(tune) > 1]
-    return [(r, e, prefix) for (r, e), prefix in zip(melody_model.tune_rows(melody, tunes, prefixes=prefixes), kept)]
+    return melody_model.tune_rows(melody, tunes, prefixes=prefixes)
 
 
 def nll(rows: list, settings: CacheSettings) -> float:
-    log_probs = []
-    for model_rows, events, prefix in rows:
-        mixed = cached_rows(model_rows, events, settings, prefix)
-        log_probs.append(np.log(np.clip(mixed[np.arange(len(events) - 1), events[1:]], 1e-12, 1.0)))
-    return float(-np.concatenate(log_probs).mean())
+    return float(-melody_model.tune_scores(rows, settings)[0].mean())
 
 
 def targets(rows: list, form: CacheSettings) -> tuple[np.ndarray, np.ndarray]:

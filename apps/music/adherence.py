@@ -79,11 +79,13 @@ def analysed_key(events: np.ndarray) -> tuple[int, str]:
     return int(key.tonic.pitchClass), "minor" if key.mode == "minor" else "major"
 
 
-def key_agreement(melodies: Sequence[np.ndarray], tonic: int, mode: str,
-                  found: Sequence[tuple[int, str]] | None = None) -> dict[str, float]:
-    """Shares of melodies whose analysed key is the asked one, and whose scale is (the relative key too);
-    ``found``: their analysed keys when already known."""
-    found = [analysed_key(events) for events in melodies] if found is None else found
+def key_agreement(melodies: Sequence[np.ndarray], tonic: int, mode: str) -> dict[str, float]:
+    """Shares of melodies whose analysed key is the asked one, and whose scale is (the relative key too)."""
+    return key_shares([analysed_key(events) for events in melodies], tonic, mode)
+
+
+def key_shares(found: Sequence[tuple[int, str]], tonic: int, mode: str) -> dict[str, float]:
+    """``key_agreement`` of melodies whose keys were analysed as ``found``."""
     relative = (tonic + (3 if mode == "minor" else -3)) % 12, "major" if mode == "minor" else "minor"
     return {"exact": sum(key == (tonic, mode) for key in found) / len(found),
             "same_scale": sum(key in ((tonic, mode), relative) for key in found) / len(found)}
@@ -123,7 +125,7 @@ def condition_report(melody, train: tuple[list, list], heldout: tuple[list, list
             for tonic, mode in ASKED_KEYS}
     baseline = when_not_asked(keys)
     for (tonic, mode), found in keys.items():
-        report["key"][conditions.key_name(tonic, mode)] = {**key_agreement([], tonic, mode, found),
+        report["key"][conditions.key_name(tonic, mode)] = {**key_shares(found, tonic, mode),
                                                            "when_not_asked": baseline[(tonic, mode)]}
     for kind, values in (("meter", ("2/4", "3/4", "4/4", "6/8")), ("style", ("irish", "german", "chinese"))):
         classifier = fit_classifier(kind, *labelled_openings(*train, kind))

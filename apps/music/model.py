@@ -140,10 +140,10 @@ def with_prefixes(sequences: Sequence[np.ndarray], prefixes: Sequence[np.ndarray
 
 
 def tune_rows(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: int = SCORE_BATCH,
-              prefixes: Sequence[np.ndarray] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+              prefixes: Sequence[np.ndarray] | None = None) -> list[tuple[np.ndarray, np.ndarray, Sequence[int]]]:
     """Per tune of 2 or more events: (P(events[t] | prefix, events[:t]) for t >= 1 as (T - 1, VOCAB) rows,
-    the tune's events), teacher-forced by the sequence model (after each tune's control tokens ``prefixes``
-    for a conditioned model)."""
+    the tune's events, its control tokens: ``prefixes``' for a conditioned model, else none), teacher-forced by
+    the sequence model."""
     from suite.keras import tf
 
     kept_pairs = [(seq, prefix) for seq, prefix in zip(sequences, [None] * len(sequences) if prefixes is None else prefixes) if len(seq) > 1]
@@ -161,22 +161,20 @@ def tune_rows(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: 
         probabilities = predict(tf.constant(model_inputs(melody.music, inputs))).numpy().astype(np.float64)
         for row, index in enumerate(chosen):
             rows[index] = probabilities[row, skip:len(kept[index]) - 1]
-    return [(rows[i], np.asarray(kept[i][skip:])) for i in range(len(kept))]
+    return [(rows[i], np.asarray(kept[i][skip:]), () if prefix is None else prefix)
+            for i, (_, prefix) in enumerate(kept_pairs)]
 
 
-def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: int = SCORE_BATCH,
-                     prefixes: Sequence[np.ndarray] | None = None,
-                     cache: "CacheSettings | None" = None) -> tuple[np.ndarray, np.ndarray]:
-    """(log P(target), whether the most likely event is the target) for events[1:] of each tune (after
-    each tune's control tokens ``prefixes`` for a conditioned model), mixed with the tune's own cache of
-    its earlier events when ``cache`` is on."""
+def tune_scores(tunes: Sequence[tuple[np.ndarray, np.ndarray, Sequence[int]]],
+                cache: "CacheSettings | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    """(log P(target), whether the most likely event is the target) for events[1:] of each of ``tune_rows``'
+    tunes, mixed with the tune's own cache of its earlier events when ``cache`` is on."""
     from apps.music.cache import cached_rows
 
     log_probs, correct = [], []
-    kept_prefixes = [prefix for seq, prefix in zip(sequences, prefixes) if len(seq) > 1] if prefixes is not None else None
-    for index, (rows, events) in enumerate(tune_rows(melody, sequences, batch_size, prefixes)):
+    for rows, events, prefix in tunes:
         if cache is not None:  # the cache reads the meter token (its bar length) from the control tokens
-            rows = cached_rows(rows, events, cache, () if kept_prefixes is None else kept_prefixes[index])
+            rows = cached_rows(rows, events, cache, prefix)
         targets = events[1:]
         log_probs.append(np.log(np.clip(rows[np.arange(len(targets)), targets], 1e-12, 1.0)))
         correct.append(rows.argmax(-1) == targets)
@@ -185,12 +183,23 @@ def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch
     return np.concatenate(log_probs), np.concatenate(correct)
 
 
-def evaluate_sequences(melody: MelodyModel, sequences: Sequence[np.ndarray],
-                       prefixes: Sequence[np.ndarray] | None = None,
-                       cache: "CacheSettings | None" = None) -> dict[str, float]:
-    """Mean NLL per event (nats) and next-event accuracy, on the n-gram baseline's targets (with ``cache``:
-    of the model mixed with each tune's cache of its own earlier events)."""
-    log_probs, correct = target_log_probs(melody, sequences, prefixes=prefixes, cache=cache)
+def target_log_probs(melody: MelodyModel, sequences: Sequence[np.ndarray], batch_size: int = SCORE_BATCH,
+                     prefixes: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``tune_scores`` of the sequences (after each tune's control tokens ``prefixes`` for a conditioned model)."""
+    return tune_scores(tune_rows(melody, sequences, batch_size, prefixes))
+
+
+def tune_metrics(tunes: Sequence[tuple[np.ndarray, np.ndarray, Sequence[int]]],
+                 cache: "CacheSettings | None" = None) -> dict[str, float]:
+    """Mean NLL per event (nats) and next-event accuracy of ``tune_rows``' tunes (with ``cache``: of the model
+    mixed with each tune's cache of its own earlier events)."""
+    log_probs, correct = tune_scores(tunes, cache)
     if log_probs.size == 0:
         raise ValueError("no events to score: every sequence is shorter than 2 events")
     return {"nll": float(-log_probs.mean()), "accuracy": float(correct.mean()), "events": int(log_probs.size)}
+
+
+def evaluate_sequences(melody: MelodyModel, sequences: Sequence[np.ndarray],
+                       prefixes: Sequence[np.ndarray] | None = None) -> dict[str, float]:
+    """``tune_metrics`` of the sequences, on the n-gram baseline's targets."""
+    return tune_metrics(tune_rows(melody, sequences, prefixes=prefixes))

@@ -85,7 +85,8 @@ def evaluate(args: argparse.Namespace) -> int:
     if melody.conditioned:
         by_tune = data.condition_prefixes(corpus, show_progress=not args.json)
         prefixes = {name: data.split_prefixes(corpus, name, by_tune) for name in ("train", args.split)}
-    scores = melody_model.evaluate_sequences(melody, heldout, None if prefixes is None else prefixes[args.split])
+    tunes = melody_model.tune_rows(melody, heldout, prefixes=None if prefixes is None else prefixes[args.split])
+    scores = melody_model.tune_metrics(tunes)
     cache = cache_settings(melody, args.cache_weight)
     baseline = baseline_metrics(corpus.split("train"), heldout, settings.ngram_order)
     record = {"model": str(melody.source), "split": args.split, "tunes": len(heldout), "events": scores["events"],
@@ -93,7 +94,7 @@ def evaluate(args: argparse.Namespace) -> int:
               "baseline_nll": baseline["nll"], "baseline_accuracy": baseline["accuracy"],
               "baseline_order": settings.ngram_order}
     if cache.on:  # the model mixed with each tune's cache of its own earlier events, as generation runs it
-        cached = melody_model.evaluate_sequences(melody, heldout, None if prefixes is None else prefixes[args.split], cache)
+        cached = melody_model.tune_metrics(tunes, cache)  # the same model rows, mixed
         record.update(cache=cache.to_dict(), nll_cached=cached["nll"], accuracy_cached=cached["accuracy"])
     text = format_scores(record)
     if args.samples:

@@ -31,8 +31,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     primer = parser.add_mutually_exclusive_group()
     primer.add_argument("--primer", metavar="FILE.mid", help="continue this melody (a polyphonic file gives its top line)")
     primer.add_argument("--primer-notes", metavar="NOTES", help='continue these notes, e.g. "C4 E4 G4" (quarter notes)')
-    parser.add_argument("--bars", type=int, default=8, help="bars to generate, of the melody's meter (conditioned model; 4/4's 16 sixteenths otherwise) "
-                        "(default 8)")
+    parser.add_argument("--bars", type=int, default=8,
+                        help="bars to generate, of the melody's meter (conditioned model; 4/4's 16 sixteenths "
+                             "otherwise) (default 8)")
     parser.add_argument("--temperature", type=float, default=1.0, help="< 1 safer, > 1 wilder (default 1.0)")
     parser.add_argument("--top-k", type=int, default=None, metavar="K", help="sample only among the K likeliest events")
     parser.add_argument("--beam", type=int, default=None, metavar="N",
