@@ -33,7 +33,7 @@ def save_model_dir(path: str | os.PathLike, model: keras.Model, config: dict[str
         if key not in config:
             raise ValueError(f"config needs {key!r} to rebuild the model")
     with atomic_path(path, is_dir=True) as tmp:
-        model.save(tmp / MODEL_FILE)
+        without_optimizer(model).save(tmp / MODEL_FILE)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
         (tmp / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2, sort_keys=True))
         for name, source in (extra_files or {}).items():
@@ -42,6 +42,16 @@ def save_model_dir(path: str | os.PathLike, model: keras.Model, config: dict[str
         if write_extra is not None:
             write_extra(tmp)
     return Path(path)
+
+
+def without_optimizer(model: keras.Model) -> keras.Model:
+    """``model``, or a copy with its weights but no optimizer: nothing resumes training from model.keras (a run
+    resumes from its backup, and loading uses compile=False), while Adam's two moments would triple the file."""
+    if getattr(model, "optimizer", None) is None:
+        return model
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def read_config(path: str | os.PathLike) -> dict[str, Any]:

@@ -31,6 +31,22 @@ def test_model_dir_round_trip_and_rebuild(tmp_path):
     assert update_metrics(tmp_path / "run", int8_accuracy=0.49) == {"accuracy": 0.5, "int8_accuracy": 0.49}
 
 
+def test_a_trained_model_is_saved_without_its_optimizer_state(tmp_path):
+    config = _config()
+    model = build_model(config["topology"], **config["model"])
+    x = np.random.default_rng(0).normal(size=(8, 5, 3)).astype("float32")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, np.arange(8) % 2, epochs=1, verbose=0)
+    save_model_dir(tmp_path / "run", model, config)
+    model.save(tmp_path / "with_optimizer.keras")
+    loaded, _ = load_model_dir(tmp_path / "run")
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    # Adam keeps two moments per weight: without them the weights file is about a third.
+    weights_only = (tmp_path / "run" / "model.keras").stat().st_size
+    assert weights_only < 0.6 * (tmp_path / "with_optimizer.keras").stat().st_size
+
+
 def test_crash_while_saving_leaves_nothing(tmp_path):
     model = build_model("many_to_one", cell="gru", units=4, input_shape=(5, 3), output_size=2)
 
