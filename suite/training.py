@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from suite import distribute
+from suite.app.paths import BACKUP_DIR
 from suite.keras import keras, tf
 from suite.tbptt import TruncatedBPTT
 from suite.train_config import APP_TRAIN_FIELDS, OPTIMIZERS, SCHEDULES, TrainConfig, train_config_of  # noqa: F401
@@ -45,7 +46,7 @@ def make_callbacks(run_dir: Path, config: TrainConfig, has_validation: bool,
     monitor = "val_loss" if has_validation else "loss"
     callbacks: list[keras.callbacks.Callback] = [
         # Saves model + optimizer + epoch at each epoch end; a rerun resumes after the last finished epoch.
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
     ]

@@ -151,3 +151,15 @@ def test_kept_epoch_is_the_best_under_early_stopping_else_the_last():
     assert kept_epoch(history, TrainConfig(early_stopping_patience=0), has_validation=True) == 4
     assert kept_epoch(history, TrainConfig(early_stopping_patience=2), has_validation=False) == 4
     assert kept_epoch({}, TrainConfig(), has_validation=True) is None
+
+
+def test_only_a_checkpoint_file_under_the_backup_folder_means_resume(tmp_path):
+    from suite.app.paths import has_checkpoint
+
+    (tmp_path / "backup" / "chief").mkdir(parents=True)      # what a finished tf_keras run leaves behind
+    (tmp_path / "tensorboard").mkdir()
+    (tmp_path / "tensorboard" / "checkpoint").write_text("")
+    assert not has_checkpoint(tmp_path)
+    (tmp_path / "backup" / "chief" / "checkpoint").write_text('model_checkpoint_path: "ckpt-3"\n')
+    assert has_checkpoint(tmp_path)
+    assert not has_checkpoint(tmp_path / "missing")

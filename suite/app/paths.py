@@ -13,6 +13,8 @@ CACHE_ENV = "RNN_SUITE_CACHE"
 DEFAULT_CACHE = Path.home() / ".cache" / "rnn-suite"
 # Training runs go under ./runs/<app>/<name>/ (nanoGPT-style out dir), never into saved_models/.
 RUNS_ROOT = Path("runs")
+# Where a run's BackupAndRestore checkpoint lives (suite.training.fit writes it).
+BACKUP_DIR = "backup"
 
 
 def shipped_model_dir(app: str) -> Path:
@@ -34,6 +36,13 @@ def cache_dir(app: str, *parts: str) -> Path:
 def run_dir(app: str, name: str, root: str | os.PathLike = RUNS_ROOT) -> Path:
     """``runs/<app>/<name>``: checkpoints, history and the trained model directory of one run."""
     return Path(root) / app / name
+
+
+def has_checkpoint(run_dir: str | os.PathLike) -> bool:
+    """Whether a killed run left a checkpoint to resume from: a ``checkpoint`` file under a backup folder
+    (a finished run deletes its checkpoint files but can leave their folders behind)."""
+    root = Path(run_dir)
+    return root.is_dir() and any(BACKUP_DIR in path.relative_to(root).parts for path in root.rglob("checkpoint"))
 
 
 def is_inside_shipped(path: str | os.PathLike) -> bool:

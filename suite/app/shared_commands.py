@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.app import paths
+from suite.app.paths import has_checkpoint
 from suite.app.models import check_app, read_config_json
 from suite.app.spec import AppSpec, ExportPlan, TrainRun
 from suite.cli import EXIT_USER_ERROR, App, add_config_options, add_json_option, add_strategy_option, emit
@@ -118,12 +119,6 @@ def _start_strategy(kind: str) -> None:
     from suite import distribute
 
     distribute.strategy(kind)
-
-
-def has_checkpoint(run_dir: Path) -> bool:
-    """Whether a killed run left a checkpoint: a non-empty ``backup`` folder (Keras leaves an empty one
-    behind when training finishes)."""
-    return any(folder.is_dir() and any(folder.iterdir()) for folder in run_dir.rglob("backup"))
 
 
 def save_trained(out: Path, run_dir: Path, model: Any, config: dict, metrics: dict, write_extra: Any) -> None:
