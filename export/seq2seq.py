@@ -12,7 +12,8 @@ cost is linear in the output length (``suite.topologies.encoder_decoder.inferenc
   exported pair as it runs on the device. Both gates are the registry's ``seq2seq_decoding`` task (export/tasks.py): greedy word error
   rate over held-out inputs against the Keras pair, each input right when its output equals any of its references.
 - ``KerasPair`` and ``ExportedPair`` are the runners greedy decoding steps through; ``ExportedPair`` needs numpy
-  and ai-edge-litert or onnxruntime only (no TensorFlow).
+  and ai-edge-litert or onnxruntime only (no TensorFlow). ``EnsemblePair`` decodes several pairs of either kind
+  as one (their next-token log-probabilities averaged).
 """
 from __future__ import annotations
 
@@ -119,6 +120,40 @@ class MixedPair:
     def encode(self, inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         memory, states = self._encoder.encode(inputs)
         return memory, with_deeper_states(states, self.state_count)
+
+
+class EnsemblePair:
+    """Several trained pairs decoding as one: at each step the members' next-token log-probabilities are averaged
+    and renormalised (a product of experts, as ensembles of translation models decode). The memory is the members'
+    memories side by side on the last axis, the states their states one after the other, so greedy and beam search
+    step it like any pair. The members must share the output tokens and the input length."""
+
+    def __init__(self, members: Sequence[PairRunner]):
+        if not members or len({member.depth for member in members}) != 1:
+            raise ValueError(f"an ensemble needs members with one output depth, got {[m.depth for m in members]}")
+        self.members = list(members)
+        self.depth = members[0].depth
+        self.state_count = sum(member.state_count for member in members)
+        self.widths: list[int] = []
+
+    def encode(self, inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        encoded = [member.encode(inputs) for member in self.members]
+        self.widths = [memory.shape[-1] for memory, _ in encoded]
+        return (np.concatenate([memory for memory, _ in encoded], axis=-1),
+                [state for _, states in encoded for state in states])
+
+    def step(self, previous: np.ndarray, memory: np.ndarray,
+             states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        log_probabilities, new_states, width_start, state_start = [], [], 0, 0
+        for member, width in zip(self.members, self.widths):
+            probabilities, member_states = member.step(previous, memory[..., width_start:width_start + width],
+                                                       states[state_start:state_start + member.state_count])
+            log_probabilities.append(np.log(np.maximum(probabilities, MIN_PROBABILITY)))
+            new_states += list(member_states)
+            width_start, state_start = width_start + width, state_start + member.state_count
+        mean = np.mean(log_probabilities, axis=0)
+        probabilities = np.exp(mean - mean.max(-1, keepdims=True))
+        return probabilities / probabilities.sum(-1, keepdims=True), new_states
 
 
 def with_deeper_states(bridge: list[np.ndarray], count: int) -> list[np.ndarray]:
@@ -261,5 +296,6 @@ def padded(sequences: Sequence[Sequence[int]], length: int) -> np.ndarray:
     return array
 
 
-__all__ = ["Decoding", "KerasPair", "ExportedPair", "MixedPair", "with_deeper_states", "greedy", "greedy_batched", "content",
-           "step_inputs", "drawn", "export_encoder", "export_decoder_step", "gate", "padded", "one_hot"]
+__all__ = ["Decoding", "KerasPair", "ExportedPair", "MixedPair", "EnsemblePair", "with_deeper_states", "greedy",
+           "greedy_batched", "content", "step_inputs", "drawn", "export_encoder", "export_decoder_step", "gate",
+           "padded", "one_hot"]

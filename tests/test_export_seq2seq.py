@@ -67,3 +67,41 @@ def test_gate_fails_an_export_that_decodes_differently():
     off = seq2seq.gate(CountingPair(), OffByOne(), lengths, references, DECODING)
     assert off["export"] == 100.0 and off["agreement"] == 0.0 and not off["passed"]
     assert off["per_export"] == pytest.approx(100 * 3 / 6)
+
+
+class MarkedPair:
+    """A member whose memory (``width`` wide) and ``state_count`` states carry its ``mark``; each step checks it
+    got back its own slices and returns its fixed ``probabilities``."""
+
+    depth = DEPTH
+
+    def __init__(self, mark: float, width: int, state_count: int, probabilities: list[float]):
+        self.mark, self.width, self.state_count = mark, width, state_count
+        self.probabilities = np.asarray(probabilities, np.float32)
+
+    def encode(self, inputs):
+        batch = len(inputs)
+        return (np.full((batch, 3, self.width), self.mark, np.float32),
+                [np.full((batch, 2), self.mark + i, np.float32) for i in range(self.state_count)])
+
+    def step(self, previous, memory, states):
+        assert memory.shape[-1] == self.width and np.all(memory == self.mark)
+        assert len(states) == self.state_count
+        assert all(np.all(state == self.mark + i) for i, state in enumerate(states))
+        return np.tile(self.probabilities, (len(memory), 1)), states
+
+
+def test_an_ensemble_averages_log_probabilities_and_routes_each_members_memory_and_states():
+    first = MarkedPair(10.0, width=4, state_count=1, probabilities=[0.5, 0.2, 0.1, 0.1, 0.05, 0.05])
+    second = MarkedPair(20.0, width=7, state_count=2, probabilities=[0.1, 0.6, 0.1, 0.1, 0.05, 0.05])
+    pair = seq2seq.EnsemblePair([first, second])
+    assert (pair.depth, pair.state_count) == (DEPTH, 3)
+    memory, states = pair.encode(np.zeros((2, 1)))
+    assert memory.shape == (2, 3, 11) and len(states) == 3
+    probabilities, states = pair.step(seq2seq.one_hot(np.zeros(2), DEPTH), memory, states)
+    expected = np.sqrt(first.probabilities * second.probabilities)        # the geometric mean, renormalised
+    np.testing.assert_allclose(probabilities[1], expected / expected.sum(), rtol=1e-6)
+    assert probabilities.argmax(-1).tolist() == [1, 1]       # 0.2 * 0.6 > 0.5 * 0.1
+    pair.step(seq2seq.one_hot(np.zeros(2), DEPTH), memory, states)   # the states come back in member order
+    with pytest.raises(ValueError, match="one output depth"):
+        seq2seq.EnsemblePair([first, type("Other", (), {"depth": 3, "state_count": 0})()])
