@@ -5,7 +5,9 @@
 Per format (tflite, onnx): encoder and decoder-step bytes, and the mean time to pronounce one test word (greedy:
 one encoder pass plus one decoder step per phoneme) with numpy and the runtime only. With tflite-micro installed,
 the smallest tensor arena each .tflite file runs in (bisected, 256-byte resolution), the flash (file bytes), and
-the greedy WER of the pair on TFLite Micro's reference kernels against LiteRT on the same words.
+the greedy WER of the pair on TFLite Micro's reference kernels against LiteRT on the same words. For an ensemble
+(the shipped model): each member's figures, then the members' bytes together and the time per word of the
+ensemble decoding them as one.
 """
 from __future__ import annotations
 
@@ -118,26 +120,17 @@ def time_per_word(runner: ExportedRunner, words: list[str], tokens: tuple[str, .
     return (time.perf_counter() - started) / len(words) * 1e3
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(shipped_model_dir("g2p")))
-    parser.add_argument("--words", type=int, default=300)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    model_dir = Path(args.model)
-    config = read_config_json(model_dir) or {}
-    tokens = tuple(config["tokens"])
-    lexicon = split_words(config, "heldout", args.words)
+def bench_model(model_dir: Path, lexicon: dict, tokens: tuple[str, ...], micro: bool) -> dict:
+    """Per format: file sizes, ms per word and (``micro``, TFLite) the TFLite Micro arena and agreement."""
     words = sorted(lexicon)
-    result: dict = {"model": str(model_dir), "params": (json.loads((model_dir / "metrics.json").read_text())
-                                                        .get("params"))}
+    result: dict = {}
     for backend in ("tflite", "onnx"):
         encoder, decoder = exported_files(model_dir, backend)
         if not (encoder.is_file() and decoder.is_file()):
             continue
         entry = {"encoder_bytes": encoder.stat().st_size, "decoder_step_bytes": decoder.stat().st_size,
                  "ms_per_word": round(time_per_word(ExportedRunner(encoder, decoder), words, tokens), 3)}
-        if backend == "tflite":
+        if backend == "tflite" and micro:
             try:
                 arenas = {path.name: smallest_arena(path) for path in (encoder, decoder)}
             except ImportError:
@@ -148,6 +141,45 @@ def main() -> None:
                 if arena:
                     entry.update(micro_check(encoder, decoder, arena, lexicon, tokens))
         result[backend] = entry
+    return result
+
+
+def bench_ensemble(model_dir: Path, config: dict, lexicon: dict, tokens: tuple[str, ...]) -> dict:
+    """Each member on its own (no TFLite Micro: run it with --model DIR/MEMBER), and the ensemble per format:
+    the members' bytes together and ms per word decoding them as one."""
+    from apps.g2p import ensemble
+    from export.seq2seq import EnsemblePair
+
+    folders = ensemble.member_dirs(model_dir, config)
+    members = {folder.name: bench_model(folder, lexicon, tokens, micro=False) for folder in folders}
+    result: dict = {"members": members}
+    for backend in ("tflite", "onnx"):
+        if all(backend in entry for entry in members.values()):
+            runner = EnsemblePair([ExportedRunner(*exported_files(folder, backend)) for folder in folders])
+            result[backend] = {"bytes": sum(e[backend]["encoder_bytes"] + e[backend]["decoder_step_bytes"]
+                                            for e in members.values()),
+                               "ms_per_word": round(time_per_word(runner, sorted(lexicon), tokens), 3)}
+    return result
+
+
+def main() -> None:
+    from apps.g2p import ensemble
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(shipped_model_dir("g2p")))
+    parser.add_argument("--words", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    model_dir = Path(args.model)
+    config = read_config_json(model_dir) or {}
+    tokens = tuple(config["tokens"])
+    lexicon = split_words(config, "heldout", args.words)
+    result: dict = {"model": str(model_dir)}
+    if ensemble.is_ensemble(config):
+        result.update(bench_ensemble(model_dir, config, lexicon, tokens))
+    else:
+        result["params"] = json.loads((model_dir / "metrics.json").read_text()).get("params")
+        result.update(bench_model(model_dir, lexicon, tokens, micro=True))
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
 
 

@@ -155,3 +155,91 @@ def test_evaluate_json_has_model_int8_and_baselines(toy_model, tmp_path, capsys,
     assert (tmp_path / "attention.png").stat().st_size > 10_000
     assert registry.main("g2p", ["evaluate", "--model", str(toy_model), "--beam", "17"]) == 2
     assert capsys.readouterr().err.strip() == "error: --beam 17: expected 1 to 16 (0: greedy only)"
+
+
+def _members(toy_model, folder, names=("first", "second")):
+    import shutil
+
+    for name in names:
+        shutil.copytree(toy_model, folder / name)
+    return [str(folder / name) for name in names]
+
+
+def test_an_ensemble_of_copies_scores_and_predicts_as_its_model(toy_model, tmp_path, capsys, without_tensorflow):
+    members = _members(toy_model, tmp_path)
+    out = tmp_path / "ensemble"
+    assert registry.main("g2p", ["ensemble", *members, "--out", str(out), "--beam", "2", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["test_beam"]["width"] == 2 and record["test_beam"]["words"] == record["test"]["words"]
+    single = json.loads((toy_model / "metrics.json").read_text())
+    # Two identical members average to the model itself: the same words right, float and int8 alike.
+    assert (record["wer"], record["per"]) == (single["test"]["wer"], single["test"]["per"])
+    assert record["validation"]["wer"] == single["validation"]["wer"]
+    assert record["int8"]["tflite"]["wer"] == single["int8"]["tflite"]["wer"] and record["int8"]["tflite"]["passed"]
+    assert json.loads((out / "metrics.json").read_text())["wer"] == record["wer"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["members"] == ["first", "second"] and config["preset"] == "ensemble"
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "first", "metrics.json", "second"]
+    assert registry.main("g2p", ["evaluate", "--model", str(out), "--no-baselines", "--out", str(tmp_path), "--json",
+                                 "--plot-words", "ceda"]) == 0
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (evaluated["wer"], evaluated["int8"]["wer"]) == (record["wer"], record["int8"]["tflite"]["wer"])
+    assert (tmp_path / "attention.png").stat().st_size > 10_000   # the first member's attention
+
+    words = ["bacite", "tomulo", "ceda"]
+    alone = run_predict([*words, "--model", str(toy_model), "--json"], without_tensorflow)
+    joined = run_predict([*words, "--model", str(out), "--json"], without_tensorflow)
+    assert joined.returncode == 0, joined.stderr
+    for one, both in zip(alone.stdout.splitlines(), joined.stdout.splitlines()):
+        one, both = json.loads(one), json.loads(both)
+        assert one["phonemes"] == both["phonemes"] and one["score"] == pytest.approx(both["score"], abs=1e-4)
+
+
+def test_ensemble_bad_members_one_line_and_nothing_written(toy_model, tmp_path, capsys):
+    first, second = _members(toy_model, tmp_path)
+    out = tmp_path / "ensemble"
+    other = tmp_path / "speech"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"app": "speech"}))
+    config = json.loads((tmp_path / "second" / "config.json").read_text())
+    (tmp_path / "second" / "config.json").write_text(json.dumps({**config, "tokens": config["tokens"][:-1]}))
+    cases = [([first], "error: an ensemble needs two or more member directories"),
+             ([first, str(other)], f"error: {other}: a speech model, not a g2p model"),
+             ([first, second], f"error: {second}: its tokens differ from {first}'s; members must share them"),
+             ([first, str(tmp_path / "missing")], f"error: {tmp_path / 'missing'}: not a model directory (no config.json)")]
+    for members, message in cases:
+        assert registry.main("g2p", ["ensemble", *members, "--out", str(out)]) == 2
+        assert capsys.readouterr().err.strip() == message
+    assert not out.exists()
+
+
+def test_an_ensemble_is_not_a_member_and_is_exported_through_its_members(toy_model, tmp_path, capsys):
+    members = _members(toy_model, tmp_path)
+    out = tmp_path / "ensemble"
+    assert registry.main("g2p", ["ensemble", *members, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert registry.main("g2p", ["ensemble", str(out), members[0], "--out", str(tmp_path / "nested")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {out}: an ensemble cannot be a member of another; "
+                                               "name its members instead")
+    assert registry.main("g2p", ["export", "--model", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {out}: an ensemble; export each member (python -m apps.g2p export --model {out}/MEMBER), "
+        "then rebuild and rescore it with python -m apps.g2p ensemble")
+    assert not (tmp_path / "nested").exists()
+
+
+def test_benchmark_times_an_ensemble_and_adds_up_its_members_bytes(toy_model, tmp_path):
+    from apps.g2p.calibration import words
+    from tests.benchmark_scripts import load_benchmark
+
+    benchmark = load_benchmark("g2p")
+    members = _members(toy_model, tmp_path)
+    out = tmp_path / "ensemble"
+    assert registry.main("g2p", ["ensemble", *members, "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())
+    lexicon = words(config, "heldout", 5)
+    result = benchmark.bench_ensemble(out, config, lexicon, tuple(config["tokens"]))
+    single = result["members"]["first"]["tflite"]
+    assert result["members"]["second"]["tflite"]["encoder_bytes"] == single["encoder_bytes"]
+    assert result["tflite"]["bytes"] == 2 * (single["encoder_bytes"] + single["decoder_step_bytes"])
+    assert result["tflite"]["ms_per_word"] > 0 and "onnx" not in result   # the toy members have no ONNX pair

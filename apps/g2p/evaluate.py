@@ -1,13 +1,13 @@
-"""Scoring a model directory on a lexicon split: the Keras model, the int8 exports and the baselines."""
+"""Scoring a model (or ensemble) directory on a lexicon split: the Keras model, the int8 exports and the baselines."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from apps.g2p import baselines, data
+from apps.g2p import baselines, data, ensemble
 from apps.g2p.decode import beam_lexicon, greedy_lexicon
 from apps.g2p.metrics import score
-from apps.g2p.model import ExportedRunner, KerasRunner, exported_files
+from apps.g2p.model import exported_files, load_runner
 
 # The words whose attention is drawn (a regular word, a silent letter, a letter giving two phonemes).
 PLOT_WORDS = ("phoneme", "knight", "taxes", "university")
@@ -21,27 +21,41 @@ def model_lexicon(config: dict[str, Any], data_file: str | None) -> data.Splits:
 
 
 def evaluate(model_dir: Path, splits: data.Splits, split: str, with_baselines: bool, limit: int = 0,
-             beam_width: int = 0) -> tuple[dict[str, Any], Any, dict[str, tuple[str, ...]]]:
-    """({"wer", "per", "words", <baseline>: {...}, "int8": {...}, "beam": {...} with ``beam_width``}, the Keras
-    model, its greedy predictions)."""
-    from suite.modeldir import load_model_dir
+             beam_width: int = 0) -> dict[str, Any]:
+    """{"wer", "per", "words", <baseline>: {...}, "int8": {...}, "beam": {...} with ``beam_width``} of a model or
+    ensemble directory: greedy decoding by the Keras model(s), then by the int8 files of each format present."""
+    from suite.modeldir import read_config
 
-    model, config = load_model_dir(model_dir)
+    config = read_config(model_dir)
     tokens = tuple(config["tokens"])
     lexicon = getattr(splits, split)
     words = sorted(lexicon)[:limit] if limit else sorted(lexicon)
     lexicon = {w: lexicon[w] for w in words}
-    predictions = greedy_lexicon(KerasRunner(model), words, tokens)
-    result: dict[str, Any] = {"split": split, **score(lexicon, predictions)}
+    keras = load_runner(model_dir, "keras")[0]
+    result: dict[str, Any] = {"split": split, **score(lexicon, greedy_lexicon(keras, words, tokens))}
     if beam_width:
-        result["beam"] = {"width": beam_width,
-                          **score(lexicon, beam_lexicon(KerasRunner(model), words, tokens, beam_width))}
+        result["beam"] = {"width": beam_width, **score(lexicon, beam_lexicon(keras, words, tokens, beam_width))}
     stress = bool(config.get("stress", False))
     for backend, key in (("tflite", "int8"), ("onnx", "int8_onnx")):
-        encoder, decoder = exported_files(model_dir, backend)
-        if encoder.is_file() and decoder.is_file():
-            result[key] = score(lexicon, greedy_lexicon(ExportedRunner(encoder, decoder), words, tokens))
+        if has_exports(model_dir, config, backend):
+            result[key] = score(lexicon, greedy_lexicon(load_runner(model_dir, backend)[0], words, tokens))
     if with_baselines:
         for name in baselines.BASELINES:
             result[name] = score(lexicon, baselines.predict(name, splits, words, stress))
-    return result, model, predictions
+    return result
+
+
+def has_exports(model_dir: Path, config: dict[str, Any], backend: str) -> bool:
+    """Whether the int8 encoder and decoder step of ``backend`` are there (for an ensemble: every member's)."""
+    folders = ensemble.member_dirs(model_dir, config) if ensemble.is_ensemble(config) else [model_dir]
+    return all(path.is_file() for folder in folders for path in exported_files(folder, backend))
+
+
+def attention_model(model_dir: Path, config: dict[str, Any]) -> tuple[Any, str]:
+    """(the Keras model whose attention is drawn, a label): an ensemble's first member (it has no single one)."""
+    if ensemble.is_ensemble(config):
+        model, member = ensemble.first_member_model(model_dir, config)
+        return model, f"member {member} of the ensemble"
+    from suite.modeldir import load_model_dir
+
+    return load_model_dir(model_dir)[0], config.get("preset", "?")

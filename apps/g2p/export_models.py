@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apps.g2p import calibration
+from apps.g2p import calibration, ensemble
 from apps.g2p.decode import letters_of
 from apps.g2p.model import DECODER_STEM, DECODING, KerasRunner, exported_files, file_stem
 from suite.app import ExportPlan
@@ -26,10 +26,13 @@ def export_file(model_dir: Path, fmt: str, plan: ExportPlan,
                 calibration_data: str | None) -> tuple[str, dict[str, Any]]:
     """The encoder (``plan.step`` False) or the decoder step file, converted and gated (AppSpec.export_file)."""
     from export import seq2seq
-    from suite.modeldir import load_model_dir
+    from suite.modeldir import load_model_dir, read_config
 
     if calibration_data:
         raise UserError("--calibration-data: g2p calibrates on its lexicon's validation words; drop the option")
+    if ensemble.is_ensemble(read_config(model_dir)):
+        raise UserError(f"{model_dir}: an ensemble; export each member (python -m apps.g2p export --model "
+                        f"{model_dir}/MEMBER), then rebuild and rescore it with python -m apps.g2p ensemble")
     model, config = load_model_dir(model_dir)
     keras = KerasRunner(model)
     name = f"{file_stem(plan.step, plan.quantize)}.{fmt}"

@@ -62,14 +62,20 @@ def load_runner(model: str | Path | None, backend: str | None = None) -> tuple[R
     """(runner, output tokens, config.json) for ``--model`` (default: the shipped model) and ``--backend``.
 
     ``tflite``/``onnx`` run the exported encoder and decoder step without TensorFlow; ``keras`` loads model.keras.
-    ``--model`` may also name the exported encoder file; the decoder step is taken from the same folder.
+    ``--model`` may also name the exported encoder file; the decoder step is taken from the same folder. An
+    ensemble directory (apps/g2p/ensemble.py) gives its members' runners of that backend as one.
     """
+    from apps.g2p import ensemble
     from suite.app import shipped_model_dir
-    from suite.app.models import resolve_model
+    from suite.app.models import check_app, read_config_json, resolve_model
     from suite.errors import UserError
 
-    ref = resolve_model("g2p", model if model is not None else shipped_model_dir("g2p"), file_stem(False),
-                        backend)
+    target = Path(model) if model is not None else shipped_model_dir("g2p")
+    config = read_config_json(target) if target.is_dir() else None
+    if ensemble.is_ensemble(config):
+        check_app(config, "g2p", target)
+        return ensemble.runner(target, config, backend or "tflite"), tuple(config["tokens"]), config
+    ref = resolve_model("g2p", target, file_stem(False), backend)
     if not ref.config.get("tokens"):
         raise UserError(f"{ref.path.parent}: no config.json with the model's tokens next to the model")
     tokens = tuple(ref.config["tokens"])

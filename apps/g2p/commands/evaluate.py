@@ -32,7 +32,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 @app.command("evaluate", help="WER/PER of the model, its int8 export and the baselines; attention plot",
              arguments=_arguments)
 def evaluate_command(args: argparse.Namespace) -> int:
-    from apps.g2p.evaluate import PLOT_WORDS, evaluate, model_lexicon
+    from apps.g2p.evaluate import PLOT_WORDS, attention_model, evaluate, model_lexicon
     from apps.g2p.plots import plot_attention
     from apps.g2p.words import check_words
     from suite.app import shipped_model_dir
@@ -50,10 +50,10 @@ def evaluate_command(args: argparse.Namespace) -> int:
     plot_words, problems = check_words(args.plot_words or list(PLOT_WORDS))
     if problems:
         raise UserError(problems[0])
-    result, model, _ = evaluate(model_dir, model_lexicon(config, args.data), args.split, args.baselines, args.limit,
-                                args.beam)
+    result = evaluate(model_dir, model_lexicon(config, args.data), args.split, args.baselines, args.limit, args.beam)
+    model, label = attention_model(model_dir, config)
     predictions = _predict(model, plot_words, tuple(config["tokens"]))
-    title = f"g2p attention: {model_dir.name} ({config.get('preset', '?')}), {', '.join(plot_words)}"
+    title = f"g2p attention: {model_dir.name} ({label}), {', '.join(plot_words)}"
     plot = plot_attention(model, plot_words, predictions, tuple(config["tokens"]), title,
                           Path(args.out or model_dir) / "attention.png")
     result["plot"] = str(plot)
