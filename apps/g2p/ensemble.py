@@ -77,7 +77,8 @@ def assemble(folders: list[Path], into: Path, command: str) -> dict[str, Any]:
     """Copy the members into the empty folder ``into`` and write the ensemble's config.json; returns it."""
     configs = check_members(folders)
     first = configs[0]
-    config = {"app": "g2p", "task": first.get("task", "seq2seq"), "preset": "ensemble", "command": command,
+    # No "preset": an ensemble is not trained by one; each member's config.json names its preset and command.
+    config = {"app": "g2p", "task": first.get("task", "seq2seq"), "command": command,
               MEMBERS: [folder.name for folder in folders], "data": first.get("data", {}),
               **{key: first[key] for key in SHARED_KEYS if key in first}}
     for folder in folders:
