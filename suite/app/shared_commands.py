@@ -181,6 +181,9 @@ def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
     if config is None:
         raise UserError(f"{model_dir}: not a model directory (no config.json)")
     check_app(config, spec.name, model_dir)
+    members = spec.members(model_dir, config) if spec.members is not None else []
+    if members:
+        return export_members(args, spec, model_dir, members)
     exports, failures = {}, []
     exporter = spec.export_file or export_one
     for fmt, plan in export_plan(spec, args):
@@ -202,12 +205,31 @@ def export_command(args: argparse.Namespace, spec: AppSpec) -> int:
     return 0
 
 
+def export_members(args: argparse.Namespace, spec: AppSpec, model_dir: Path, members: list[Path]) -> int:
+    """Each member exported and gated as a model of its own, then the app's check of the whole directory
+    (``after_export(model_dir, {})``, merged into its metrics.json; an entry with ``"passed": false`` fails it)."""
+    from suite.modeldir import update_metrics
+
+    codes = [export_command(argparse.Namespace(**{**vars(args), "model": str(member)}), spec) for member in members]
+    checks = spec.after_export(model_dir, {}) if spec.after_export is not None else {}
+    update_metrics(model_dir, **checks)
+    failed = [name for name, entry in _entries(checks) if entry.get("passed") is False]
+    if failed:
+        print(f"error: {model_dir}: {', '.join(failed)} failed a parity gate against Keras (see metrics.json)",
+              file=sys.stderr)
+    return EXIT_USER_ERROR if failed or any(codes) else 0
+
+
+def _entries(checks: dict[str, Any]) -> list[tuple[str, dict]]:
+    """(name, entry) of every per-file or per-format entry of an app check."""
+    return [(name, entry) for per_name in checks.values() if isinstance(per_name, dict)
+            for name, entry in per_name.items() if isinstance(entry, dict)]
+
+
 def app_check_failures(checks: dict[str, Any], exports: dict[str, Any]) -> list[str]:
     """Files this export wrote that an app-level check (``after_export``: ``{check: {file: {..., "passed"}}}``)
     failed: they fail the export like the framework's own gate."""
-    return [name for per_file in checks.values() if isinstance(per_file, dict)
-            for name, entry in per_file.items()
-            if name in exports and isinstance(entry, dict) and entry.get("passed") is False]
+    return [name for name, entry in _entries(checks) if name in exports and entry.get("passed") is False]
 
 
 def export_one(model_dir: Path, fmt: str, plan: ExportPlan,

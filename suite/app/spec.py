@@ -90,6 +90,10 @@ class AppSpec:
     # (file name, summary with the SUMMARY_KEYS and "passed"), for models the shared export cannot take
     # (an encoder-decoder: the encoder is the "sequence" file, the decoder step the "step" file).
     export_file: Callable[[Path, str, ExportPlan, str | None], tuple[str, dict[str, Any]]] | None = None
+    # Optional: fn(model_dir, config) -> the member model directories of a directory made of them (an ensemble),
+    # else []. ``export`` of such a directory exports and gates each member as a model of its own, then merges
+    # ``after_export(model_dir, {})`` (the app's check of the whole) into its metrics.json.
+    members: Callable[[Path, dict[str, Any]], list[Path]] | None = None
 
     def __post_init__(self) -> None:
         if self.default_preset not in self.presets:
