@@ -58,8 +58,9 @@ def model_dir(trained: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def export_code(model_dir: Path, folder: Path, tmp_path_factory) -> int:
-    """The shared ``export`` of the tiny model (tflite only); returns its exit code."""
+def gate_windows(folder: Path, tmp_path_factory) -> Path:
+    """The export's --calibration-data: windows of training voices (the first half calibrates, the second half
+    is the parity gate's 200 held-out windows)."""
     # Calibrate and check parity on training voices: the tiny model is confident there, so the export's
     # 99% argmax-agreement gate measures quantization, not coin flips on a handful of unsure held-out clips.
     examples = dataset.load_folder(folder, silence_fraction=0.1, unknown_fraction=0.5, seed=0)["training"]
@@ -69,8 +70,31 @@ def export_code(model_dir: Path, folder: Path, tmp_path_factory) -> int:
     targets = np.concatenate([targets] * len(FRAME_SHIFTS))[:GATE_SAMPLES]
     npz = tmp_path_factory.mktemp("calibration") / "training_voices.npz"
     np.savez(npz, inputs=inputs, targets=targets)
-    return main("speech", ["export", "--model", str(model_dir), "--format", "tflite", "--calibration-data", str(npz),
-                           "--json"])
+    return npz
+
+
+@pytest.fixture(scope="module")
+def export_code(model_dir: Path, gate_windows: Path) -> int:
+    """The shared ``export`` of the tiny model (tflite only); returns its exit code."""
+    return main("speech", ["export", "--model", str(model_dir), "--format", "tflite", "--calibration-data",
+                           str(gate_windows), "--json"])
+
+
+def all_step_agreement(model_dir: Path, gate_windows: Path) -> float:
+    """Argmax agreement of step_int8.tflite with the Keras step model on every step of the 200 held-out
+    windows (9,800), not the export's 400-step sample (its figure moved by +-0.7 points with the draw)."""
+    from export import calibration as export_calibration, steppable
+    from export.report import keras_predict, run_export
+    from export.runtime import Runtime
+    from suite.modeldir import load_model_dir
+
+    step = steppable(load_model_dir(model_dir)[0], model_dir)
+    heldout = np.load(gate_windows)["inputs"][GATE_SAMPLES // 2:]
+    steps = export_calibration.step_inputs(step, heldout, max_samples=heldout.shape[0] * heldout.shape[1])
+    keras_out = keras_predict(step, steps)
+    export_out = np.asarray(run_export(step, Runtime(str(model_dir / "step_int8.tflite")), steps)[0])
+    return float(np.mean(keras_out.reshape(len(keras_out), -1).argmax(-1)
+                         == export_out.reshape(len(export_out), -1).argmax(-1)))
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +169,17 @@ def test_predict_labels_generated_clips_with_the_keras_backend(model_dir: Path, 
     assert correct >= 0.6  # chance 0.083
 
 
-def test_export_records_every_file_and_int8_scores_like_keras(exported: Path, export_code: int, folder: Path):
+def test_export_records_every_file_and_int8_scores_like_keras(exported: Path, export_code: int, folder: Path,
+                                                               gate_windows: Path):
     metrics = json.loads((exported / "metrics.json").read_text())
     assert set(metrics["exports"]) == {"model_int8.tflite", "step_int8.tflite"}
     assert all((exported / name).is_file() for name in metrics["exports"])  # every file written and reported
     assert metrics["exports"]["step_int8.tflite"]["bytes"] <= 60_000
     # the tiny model sits near the 99% gate (data v3, 50 epochs: 0.98-0.99 seen; 25 epochs gave 0.95-0.98): one
-    # policy, exit 2 on a failure
-    assert all(entry["agreement"] >= 0.97 for entry in metrics["exports"].values())
+    # policy, exit 2 on a failure. The step file is held to its agreement over every held-out step (0.977-0.988
+    # over training seeds 0-9), not to the export's 400-step figure (0.9725-0.99 over the same seeds).
+    assert metrics["exports"]["model_int8.tflite"]["agreement"] >= 0.97
+    assert all_step_agreement(exported, gate_windows) >= 0.97
     assert export_code == (0 if all(entry["passed"] for entry in metrics["exports"].values()) else 2)
     assert metrics["heldout_exports"]["model_int8.tflite"]["examples"] == metrics["heldout_examples"]
     keras_result = evaluate.evaluate_folder(exported, folder, "training", 0.5, backend="keras")
