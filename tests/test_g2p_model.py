@@ -206,7 +206,8 @@ def test_ensemble_bad_members_one_line_and_nothing_written(toy_model, tmp_path, 
     cases = [([first], "error: an ensemble needs two or more member directories"),
              ([first, str(other)], f"error: {other}: a speech model, not a g2p model"),
              ([first, second], f"error: {second}: its tokens differ from {first}'s; members must share them"),
-             ([first, str(tmp_path / "missing")], f"error: {tmp_path / 'missing'}: not a model directory (no config.json)")]
+             ([first, str(tmp_path / "missing")], f"error: {tmp_path / 'missing'}: not a model directory (no config.json)"),
+             ([first, f"{first}/encoder_int8.tflite"], f"error: {first}/encoder_int8.tflite: a file, not a model directory")]
     for members, message in cases:
         assert registry.main("g2p", ["ensemble", *members, "--out", str(out)]) == 2
         assert capsys.readouterr().err.strip() == message

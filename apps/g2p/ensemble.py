@@ -44,6 +44,8 @@ def check_members(folders: list[Path]) -> list[dict[str, Any]]:
 
     configs = []
     for folder in folders:
+        if folder.is_file():
+            raise UserError(f"{folder}: a file, not a model directory")
         config = read_config_json(folder) if folder.is_dir() else None
         if config is None:
             raise UserError(f"{folder}: not a model directory (no config.json)")
