@@ -150,6 +150,7 @@ def test_evaluate_json_has_model_int8_and_baselines(toy_model, tmp_path, capsys,
     assert (result["wer"], result["per"], result["words"]) == (metrics["test"]["wer"], metrics["test"]["per"],
                                                                metrics["test"]["words"])
     assert result["int8"]["wer"] == metrics["int8"]["tflite"]["wer"]
+    assert result["int8"]["beam"]["width"] == 3 and result["int8"]["beam"]["wer"] <= 10.0   # the device's beam
     assert result["ngram"]["wer"] <= 10.0                       # the toy spelling is regular
     assert 0.0 <= result["espeak"]["per"] <= 100.0 and result["espeak"]["words"] == result["words"]
     assert (tmp_path / "attention.png").stat().st_size > 10_000
@@ -171,6 +172,7 @@ def test_an_ensemble_of_copies_scores_and_predicts_as_its_model(toy_model, tmp_p
     assert registry.main("g2p", ["ensemble", *members, "--out", str(out), "--beam", "2", "--json"]) == 0
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert record["test_beam"]["width"] == 2 and record["test_beam"]["words"] == record["test"]["words"]
+    assert record["int8"]["tflite"]["beam"]["width"] == 2
     single = json.loads((toy_model / "metrics.json").read_text())
     # Two identical members average to the model itself: the same words right, float and int8 alike.
     assert (record["wer"], record["per"]) == (single["test"]["wer"], single["test"]["per"])

@@ -112,6 +112,8 @@ def scores(folder: Path, config: dict[str, Any], beam_width: int = 0) -> dict[st
             metrics["int8"][backend] = {"wer": test[key]["wer"], "per": test[key]["per"], "keras_wer": test["wer"],
                                         "wer_increase": increase, "threshold": MAX_WER_INCREASE,
                                         "passed": increase <= MAX_WER_INCREASE}
+            if "beam" in test[key]:
+                metrics["int8"][backend]["beam"] = test[key]["beam"]
     return metrics
 
 

@@ -23,7 +23,8 @@ def model_lexicon(config: dict[str, Any], data_file: str | None) -> data.Splits:
 def evaluate(model_dir: Path, splits: data.Splits, split: str, with_baselines: bool, limit: int = 0,
              beam_width: int = 0) -> dict[str, Any]:
     """{"wer", "per", "words", <baseline>: {...}, "int8": {...}, "beam": {...} with ``beam_width``} of a model or
-    ensemble directory: greedy decoding by the Keras model(s), then by the int8 files of each format present."""
+    ensemble directory: greedy decoding by the Keras model(s), then by the int8 files of each format present
+    (with ``beam_width``, each also with that beam: "int8": {..., "beam": {...}})."""
     from suite.modeldir import read_config
 
     config = read_config(model_dir)
@@ -38,7 +39,11 @@ def evaluate(model_dir: Path, splits: data.Splits, split: str, with_baselines: b
     stress = bool(config.get("stress", False))
     for backend, key in (("tflite", "int8"), ("onnx", "int8_onnx")):
         if has_exports(model_dir, config, backend):
-            result[key] = score(lexicon, greedy_lexicon(load_runner(model_dir, backend)[0], words, tokens))
+            runner = load_runner(model_dir, backend)[0]
+            result[key] = score(lexicon, greedy_lexicon(runner, words, tokens))
+            if beam_width:   # what `predict --beam K` runs on the device
+                result[key]["beam"] = {"width": beam_width,
+                                       **score(lexicon, beam_lexicon(runner, words, tokens, beam_width))}
     if with_baselines:
         for name in baselines.BASELINES:
             result[name] = score(lexicon, baselines.predict(name, splits, words, stress))

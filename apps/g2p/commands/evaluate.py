@@ -24,7 +24,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot-words", nargs="+", metavar="WORD",
                         help="words for the attention plot (default: phoneme knight taxes university)")
     parser.add_argument("--beam", type=int, default=0, metavar="K",
-                        help="also score the Keras model with a K-wide beam search (default: greedy only)")
+                        help="also score a K-wide beam search, Keras and int8 (default: greedy only)")
     parser.add_argument("--out", metavar="DIR", help="folder for attention.png (default: the model directory)")
     add_json_option(parser)
 
@@ -76,5 +76,9 @@ def format_result(result: dict) -> str:
         figures = result if not key else result.get(key)
         if figures:
             lines.append(f"  {label:22s} WER {figures['wer']:6.2f}%  PER {figures['per']:6.2f}%")
+        if key in ("int8", "int8_onnx") and figures and "beam" in figures:
+            beam = figures["beam"]
+            beam_name = f"{label}, beam {beam['width']}"
+            lines.append(f"  {beam_name:22s} WER {beam['wer']:6.2f}%  PER {beam['per']:6.2f}%")
     lines.append(f"  attention plot: {result['plot']}")
     return "\n".join(lines)
