@@ -17,8 +17,6 @@ from typing import Any
 from suite.errors import UserError
 
 MEMBERS = "members"
-# The int8 files an ensemble runs, by format, and the keys ``evaluate`` scores them under.
-BACKENDS = {"tflite": "int8", "onnx": "int8_onnx"}
 # Config keys the members must agree on to decode together (the same output tokens, the same lexicon).
 SHARED_KEYS = ("tokens", "stress", "letters", "max_letters", "max_phones")
 
@@ -94,7 +92,7 @@ def assemble(folders: list[Path], into: Path, command: str) -> dict[str, Any]:
 def scores(folder: Path, config: dict[str, Any], beam_width: int = 0) -> dict[str, Any]:
     """metrics.json of an ensemble: validation and test WER/PER (Keras, greedy), the test beam, and per int8 format
     the test WER against the gate (export/tasks.py's seq2seq_decoding threshold over the Keras ensemble)."""
-    from apps.g2p.evaluate import evaluate, model_lexicon
+    from apps.g2p.evaluate import INT8_KEYS, evaluate, model_lexicon
     from export.tasks import MAX_WER_INCREASE
 
     splits = model_lexicon(config, None)
@@ -106,7 +104,7 @@ def scores(folder: Path, config: dict[str, Any], beam_width: int = 0) -> dict[st
                                "test": {k: test[k] for k in figures}, "members": config["members"], "int8": {}}
     if "beam" in test:
         metrics["test_beam"] = test["beam"]
-    for backend, key in BACKENDS.items():
+    for backend, key in INT8_KEYS.items():
         if key in test:
             increase = round(test[key]["wer"] - test["wer"], 3)
             metrics["int8"][backend] = {"wer": test[key]["wer"], "per": test[key]["per"], "keras_wer": test["wer"],

@@ -9,6 +9,8 @@ from apps.g2p.decode import beam_lexicon, greedy_lexicon
 from apps.g2p.metrics import score
 from apps.g2p.model import exported_files, load_runner
 
+# The int8 formats a model (or ensemble) is scored in, and the result keys they get.
+INT8_KEYS = {"tflite": "int8", "onnx": "int8_onnx"}
 # The words whose attention is drawn (a regular word, a silent letter, a letter giving two phonemes).
 PLOT_WORDS = ("phoneme", "knight", "taxes", "university")
 
@@ -37,7 +39,7 @@ def evaluate(model_dir: Path, splits: data.Splits, split: str, with_baselines: b
     if beam_width:
         result["beam"] = {"width": beam_width, **score(lexicon, beam_lexicon(keras, words, tokens, beam_width))}
     stress = bool(config.get("stress", False))
-    for backend, key in (("tflite", "int8"), ("onnx", "int8_onnx")):
+    for backend, key in INT8_KEYS.items():
         if has_exports(model_dir, config, backend):
             runner = load_runner(model_dir, backend)[0]
             result[key] = score(lexicon, greedy_lexicon(runner, words, tokens))
