@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, ahead of benchmarks/export.py
 from apps.music import adherence, conditions, data, model as melody_model  # noqa: E402
 from apps.music.cache import BAR_STEPS, CacheSettings, cache_probabilities  # noqa: E402
-from apps.music.encoding import NO_EVENT, decode  # noqa: E402
+from apps.music.encoding import NO_EVENT  # noqa: E402
 from apps.music.evaluation import EXCERPT_EVENTS  # noqa: E402
 from apps.music.generation import make_scorer  # noqa: E402
 
@@ -71,20 +71,15 @@ def whole_bar_share(melodies: list, meter: str) -> float:
     return round(float((distances % BAR_STEPS[meter] == 0).mean()), 3)
 
 
-def key_of(events: np.ndarray) -> tuple[int, str]:
-    from apps.music.stats import key_of as analysed
-
-    key = analysed(decode(events))
-    return int(key.tonic.pitchClass), "minor" if key.mode == "minor" else "major"
-
-
 def key_lock_in(melodies: list) -> dict:
     half = EXCERPT_EVENTS // 2
-    first = np.array([key_of(e[:half]) == D_MINOR for e in melodies])
-    whole = np.array([key_of(e) == D_MINOR for e in melodies])
+    first_keys = [adherence.analysed_key(e[:half]) for e in melodies]
+    whole_keys = [adherence.analysed_key(e) for e in melodies]
+    first = np.array([key == D_MINOR for key in first_keys])
+    whole = np.array([key == D_MINOR for key in whole_keys])
     return {"first_half_asked": round(float(first.mean()), 3), "whole_asked": round(float(whole.mean()), 3),
             "whole_asked_if_first_half_not": round(float(whole[~first].mean()), 3),
-            "whole_key_is_first_half_key": round(float(np.mean([key_of(e[:half]) == key_of(e) for e in melodies])), 3)}
+            "whole_key_is_first_half_key": round(float(np.mean([a == b for a, b in zip(first_keys, whole_keys)])), 3)}
 
 
 def main() -> int:
