@@ -75,10 +75,9 @@ def first_member_model(model_dir: Path, config: dict[str, Any]) -> tuple[Any, st
     return load_model_dir(folder)[0], folder.name
 
 
-def assemble(folders: list[Path], into: Path, command: str) -> dict[str, Any]:
-    """Copy the members into the empty folder ``into`` and write the ensemble's config.json; returns it."""
-    configs = check_members(folders)
-    first = configs[0]
+def assemble(folders: list[Path], first: dict[str, Any], into: Path, command: str) -> dict[str, Any]:
+    """Copy the members (``check_members``' folders, ``first`` the first one's config) into the empty folder
+    ``into`` and write the ensemble's config.json; returns it."""
     # No "preset": an ensemble is not trained by one; each member's config.json names its preset and command.
     config = {"app": "g2p", "task": first.get("task", "seq2seq"), "command": command,
               MEMBERS: [folder.name for folder in folders], "data": first.get("data", {}),

@@ -35,14 +35,14 @@ def ensemble_command(args: argparse.Namespace) -> int:
         raise UserError("an ensemble needs two or more member directories")
     if not 0 <= args.beam <= MAX_BEAM:
         raise UserError(f"--beam {args.beam}: expected 1 to {MAX_BEAM} (0: greedy only)")
-    ensemble.check_members(folders)
+    first = ensemble.check_members(folders)[0]  # before anything is written
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
     command = shlex.join(["python", "-m", "apps.g2p", "ensemble", *args.members, "--out", args.out]
                          + (["--beam", str(args.beam)] if args.beam else []))
     with atomic_path(out, is_dir=True) as folder:
-        config = ensemble.assemble(folders, folder, command)
+        config = ensemble.assemble(folders, first, folder, command)
         metrics = ensemble.scores(folder, config, args.beam)
         (folder / "metrics.json").write_text(json_text(metrics))
     emit({"model_dir": str(out), **metrics}, args.json, text=summary(out, metrics))
