@@ -15,6 +15,7 @@ from suite.app import main
 from suite.errors import UserError
 
 ALL = engines.DEFAULT_ENGINES
+DEFAULT_FAMILIES = ("formant", "diphone", "statistical")  # Kokoro's neural family is asked for by name
 OTHERS_INSTALLED = all(engines.ENGINES[name].installed() for name in ("flite", "festival"))
 needs_apt = pytest.mark.skipif(not OTHERS_INSTALLED, reason=f"flite/festival not installed ({engines.APT_COMMAND})")
 
@@ -39,7 +40,7 @@ def test_plan_draws_three_families_and_holds_out_whole_voices(planned: list[data
     assert {("flite", "rms"), ("festival", "ked_diphone")} <= by_split["testing"]
     training = [spec for spec in planned if spec.split == "training"]
     shares = collections.Counter(spec.family for spec in training)
-    assert set(shares) == set(engines.FAMILIES) and min(shares.values()) / len(training) > 0.28  # 1/3 each
+    assert set(shares) == set(DEFAULT_FAMILIES) and min(shares.values()) / len(training) > 0.28  # 1/3 each
     assert {spec.engine for spec in training} == set(ALL)
     assert specs(3) == specs(3) != specs(3, seed=1)  # deterministic for a seed
 
@@ -122,5 +123,50 @@ def test_make_data_with_every_engine(tmp_path: Path):
     assert manifest["engines"] == list(ALL) and manifest["data_version"] == 3
     families = manifest["families"]
     assert {families[path.name.split("_nohash_")[0]] for path in (tmp_path / "data").glob("*/*_nohash_*.wav")} == set(
-        engines.FAMILIES)
+        DEFAULT_FAMILIES)
     assert families["flite-rms"] == "statistical" and families["festival-ked-diphone"] == "diphone"
+
+
+needs_kokoro = pytest.mark.skipif(not engines.ENGINES["kokoro"].installed(), reason=engines.ENGINES["kokoro"].install_hint)
+
+
+def test_kokoro_spells_words_in_ipa_from_cmudict():
+    from apps.speech import neural
+
+    assert neural.ipa("yes") == "jˈɛs"
+    assert neural.ipa("follow") == "fˈɑloʊ"  # unstressed OW0 keeps its vowel, no stress mark
+    assert neural.ipa("okay") == "ˌoʊkˈeɪ"
+    assert neural.ipa("please learn") == "plˈiz lˈɜɹn"
+    assert neural.ipa("sheila") == "ʃˈilə"  # AH0: schwa
+    with pytest.raises(ValueError, match="'qwzx' is not in CMUdict"):
+        neural.ipa("qwzx")
+
+
+def test_kokoro_plan_holds_out_pure_voices():
+    planned = specs(20, names=(*ALL, "kokoro"))
+    neural = [spec for spec in planned if spec.family == "neural"]
+    by_split = {split: {spec.variant for spec in neural if spec.split == split} for split in ("training", "validation",
+                                                                                               "testing")}
+    assert by_split["validation"] == {"jf_nezumi"} and by_split["testing"] == {"jf_tebukuro"}
+    assert not {name for voice in by_split["training"] for name in voice.split("+")} & {"jf_nezumi", "jf_tebukuro"}
+    assert 0.2 < len(neural) / len(planned) < 0.3  # a quarter: four families
+    assert all(spec.pitch_hz is None for spec in neural)  # Kokoro has no pitch control
+    default = specs(20)
+    assert [spec for spec in default] == specs(20, names=ALL)  # the default plan does not change with Kokoro known
+
+
+@needs_kokoro
+def test_kokoro_speaks_deterministically_and_blends_voices():
+    render = engines.ENGINES["kokoro"].render
+    slow, fast = render([engines.Utterance("stop", "jf_alpha", stretch=1.25), engines.Utterance("stop", "jf_alpha",
+                                                                                                 stretch=0.8)])
+    assert 0.3 < len(slow) / SAMPLE_RATE < 1.5 and np.abs(slow).max() > 0.05
+    assert 1.3 < len(slow) / len(fast) < 1.8  # tempo 0.8 against 1.25
+    again = render([engines.Utterance("bed go", "jm_kumo"), engines.Utterance("stop", "jf_alpha", stretch=1.25)])[1]
+    assert np.array_equal(slow, again)
+    blend, male, female = render([engines.Utterance("yes", voice) for voice in ("jf_alpha+jm_kumo", "jm_kumo",
+                                                                                "jf_alpha")])
+    assert not np.array_equal(blend[:len(male)], male[:len(blend)]) and not np.array_equal(blend[:len(female)],
+                                                                                            female[:len(blend)])
+    with pytest.raises(ValueError, match="no voice 'af_heart'"):
+        render([engines.Utterance("yes", "af_heart")])

