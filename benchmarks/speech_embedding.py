@@ -32,6 +32,7 @@ from apps.speech.labels import LABELS  # noqa: E402
 
 MEL_WINDOW, EMBEDDING_HOP = 76, 8  # mel frames per embedding window, and between windows (openWakeWord's)
 INT16_SCALE = 32767.0
+SAMPLE_RATE = 16000
 BATCH = 256
 
 
@@ -45,8 +46,10 @@ def model_folder() -> Path:
 class Embedder:
     """(n, 16000) float audio -> (n, steps, 96) embeddings with the two frozen ONNX models."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, hop: int = EMBEDDING_HOP, pad: float = 0.0) -> None:
         import onnxruntime
+
+        self.hop, self.pad = hop, int(round(pad * SAMPLE_RATE))
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
@@ -56,8 +59,9 @@ class Embedder:
                                                       providers=["CPUExecutionProvider"])
 
     def __call__(self, audio: np.ndarray) -> np.ndarray:
+        audio = np.pad(audio, ((0, 0), (self.pad, self.pad)))
         mel = self.mel.run(None, {"input": (audio * INT16_SCALE).astype(np.float32)})[0][:, 0] / 10.0 + 2.0
-        starts = range(0, mel.shape[1] - MEL_WINDOW + 1, EMBEDDING_HOP)
+        starts = range(0, mel.shape[1] - MEL_WINDOW + 1, self.hop)
         windows = np.stack([mel[:, start:start + MEL_WINDOW] for start in starts], axis=1)
         flat = windows.reshape(-1, MEL_WINDOW, mel.shape[2], 1).astype(np.float32)
         embedded = self.embedding.run(None, {"input_1": flat})[0]
@@ -87,14 +91,23 @@ def arrays(examples: list[dataset.Example], embedded: dict[str, np.ndarray]) -> 
             np.array([e.label for e in examples], np.int32))
 
 
-def train_head(train: tuple, validation: tuple, units: int, epochs: int, seed: int):  # noqa: ANN201 (keras.Model)
+def train_head(train: tuple, validation: tuple, units: int, epochs: int, seed: int,
+               head: str = "gru"):  # noqa: ANN201 (keras.Model)
+    """``gru``: LayerNorm -> GRU(units) -> Dense; ``dense``: openWakeWord's head shape, LayerNorm -> Flatten ->
+    two ReLU Dense(units) -> Dense."""
     from suite.keras import keras
     from suite.training import seed_everything
 
     seed_everything(seed)
     inputs = keras.Input(shape=train[0].shape[1:], name="embeddings")
     x = keras.layers.LayerNormalization(name="norm")(inputs)
-    x = keras.layers.GRU(units, dropout=0.1, name="gru")(x)
+    if head == "gru":
+        x = keras.layers.GRU(units, dropout=0.1, name="gru")(x)
+    else:
+        x = keras.layers.Flatten(name="flatten")(x)
+        for index in (1, 2):
+            x = keras.layers.Dropout(0.2, name=f"dropout_{index}")(x)
+            x = keras.layers.Dense(units, activation="relu", name=f"dense_{index}")(x)
     outputs = keras.layers.Dense(len(LABELS), activation="softmax", name="scores")(x)
     model = keras.Model(inputs, outputs, name="embedding_head")
     model.compile(optimizer=keras.optimizers.Adam(3e-3),
@@ -112,28 +125,34 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hop", type=int, default=EMBEDDING_HOP, help="mel frames between embedding windows")
+    parser.add_argument("--pad", type=float, default=0.0, help="seconds of silence added before and after a clip")
+    parser.add_argument("--head", choices=("gru", "dense"), default="gru")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     scratch = json.loads((args.runs / "results.json").read_text())["families"] if (
         args.runs / "results.json").is_file() else {}
-    embedder = Embedder(model_folder())
+    embedder = Embedder(model_folder(), args.hop, args.pad)
+    cache = args.runs / ("embeddings.npz" if (args.hop, args.pad) == (EMBEDDING_HOP, 0.0)
+                         else f"embeddings-hop{args.hop}-pad{args.pad:g}.npz")
     results = {}
     for family in args.families.split(","):
         view = args.runs / family / "data"
         splits = data.load_splits(view, 0.1, 1.0, 0)  # the from-scratch runs' sampling (small preset)
-        embedded = embed_all([e for split in splits.values() for e in split], embedder, args.runs / "embeddings.npz")
+        embedded = embed_all([e for split in splits.values() for e in split], embedder, cache)
         train, validation, test = (arrays(splits[name], embedded) for name in ("training", "validation", "testing"))
-        model = train_head(train, validation, args.units, args.epochs, args.seed)
+        model = train_head(train, validation, args.units, args.epochs, args.seed, args.head)
         accuracy = float(np.mean(model.predict(test[0], verbose=0).argmax(-1) == test[1]))
         results[family] = {"heldout_accuracy": round(accuracy, 4), "heldout_examples": int(len(test[1])),
                            "from_scratch": scratch.get(family, {}).get("heldout_accuracy_float"),
                            "params": int(model.count_params())}
-        print(f"{family}: embedding + GRU({args.units}) {100 * accuracy:.2f}%  from scratch "
+        print(f"{family}: embedding + {args.head}({args.units}) {100 * accuracy:.2f}%  from scratch "
               f"{results[family]['from_scratch']}", file=sys.stderr, flush=True)
     mean = float(np.mean([result["heldout_accuracy"] for result in results.values()]))
-    summary = {"units": args.units, "epochs": args.epochs, "families": results, "mean_heldout_accuracy": round(mean, 4)}
-    (args.runs / "embedding_results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary = {"head": args.head, "units": args.units, "epochs": args.epochs, "hop": args.hop, "pad": args.pad,
+               "families": results, "mean_heldout_accuracy": round(mean, 4)}
+    (args.runs / f"embedding_results-{args.head}{args.units}-hop{args.hop}-pad{args.pad:g}.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary) if args.json else json.dumps(summary, indent=2))
     return 0
 

@@ -3,6 +3,7 @@
     python benchmarks/speech_lofo.py [--per-word 400] [--seed 0] [--config small] [--set epochs=24 ...]
                                      [--families formant,diphone,statistical] [--runs runs/speech-lofo] [--json]
                                      [--train-min-snr DB] [--train-room-share SHARE]
+                                     [--engines espeak,flite,festival,kokoro]
 
 The generated folder (make-data with every engine: espeak-ng, flite, festival; the cache folder ``train`` uses)
 is re-split by family into one view per held-out family, ``<runs>/<family>/data`` (symbolic links, no copies):
@@ -97,7 +98,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--config", default="small")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="train overrides")
-    parser.add_argument("--families", default=",".join(engines.FAMILIES))
+    parser.add_argument("--engines", default=",".join(engines.DEFAULT_ENGINES),
+                        help="make-data engines (kokoro adds the neural family)")
+    parser.add_argument("--families", default=None, help="held-out families (default: every family of the folder)")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "speech-lofo")
     parser.add_argument("--workers", type=int, default=2, help="make-data worker processes")
     parser.add_argument("--train-min-snr", type=float, default=None, help="leave out noisier training clips")
@@ -105,10 +108,13 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    folder = data.generated_folder(args.per_word, args.seed, workers=args.workers, show_progress=not args.json)
+    folder = data.generated_folder(args.per_word, args.seed, workers=args.workers, show_progress=not args.json,
+                                   engine_names=tuple(args.engines.split(",")))
     roles = clip_roles(folder, args.per_word, args.seed)
+    families = args.families.split(",") if args.families else [
+        family for family in engines.FAMILIES if any(role[0] == family for role in roles.values())]
     results = {}
-    for family in args.families.split(","):
+    for family in families:
         view = args.runs.resolve() / family / "data"
         counts = write_view(folder, view, family, roles, args.train_min_snr, args.train_room_share)
         metrics = train(view, args.runs.resolve(), family, args.config, args.set)
@@ -117,7 +123,7 @@ def main() -> int:
                            "validation_accuracy_float": metrics.get("validation_accuracy_float"),
                            "per_class": metrics["heldout_per_class_accuracy_float"]}
     accuracies = [result["heldout_accuracy_float"] for result in results.values()]
-    summary = {"folder": str(folder), "config": args.config, "overrides": args.set, "families": results,
+    summary = {"folder": str(folder), "engines": args.engines.split(","), "config": args.config, "overrides": args.set, "families": results,
                "train_min_snr": args.train_min_snr, "train_room_share": args.train_room_share,
                "mean_heldout_accuracy_float": round(sum(accuracies) / len(accuracies), 4)}
     (args.runs / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
