@@ -4,13 +4,17 @@ against the from-scratch log-mel model, leave one synthesis family out.
     pip install --no-deps openwakeword==0.5.1   # the wheel carries the embedding (Apache-2.0); never imported
     python benchmarks/speech_lofo.py            # first: the views and the from-scratch figures
     python benchmarks/speech_embedding.py [--runs runs/speech-lofo] [--epochs 30] [--units 32] [--json]
+                                          [--hop 8] [--pad 0] [--head gru|dense]
 
 Front end (as openWakeWord runs it): 16 kHz audio scaled to int16 range -> ``melspectrogram.onnx`` (32 mel bins
-every 10 ms; then x / 10 + 2) -> ``embedding_model.onnx`` on 76-frame windows every 8 frames (80 ms) -> one
-96-dim embedding per step: 3 steps for a 1 s clip. Both ONNX files are read from the installed wheel's
-``openwakeword/resources/models`` folder without importing the package. Head: GRU(units) -> Dense(12), trained
-on the embeddings of each held-out family's view (``runs/speech-lofo/<family>/data``: same clips, same splits
-and same silence/unknown sampling as the from-scratch runs). Embeddings are cached in ``<runs>/embeddings.npz``.
+every 10 ms; then x / 10 + 2) -> ``embedding_model.onnx`` on 76-frame windows every ``--hop`` frames (8: 80 ms)
+-> one 96-dim embedding per step: 3 steps for a 1 s clip at hop 8 (``--pad`` seconds of silence on each side add
+steps). Both ONNX files are read from the installed wheel's ``openwakeword/resources/models`` folder without
+importing the package. Head: GRU(units) -> Dense(12) (``--head dense``: two Dense(units) on the flattened steps),
+trained on the embeddings of each held-out family's view (``runs/speech-lofo/<family>/data``: same clips, same
+splits and same silence/unknown sampling as the from-scratch runs). Embeddings are cached in
+``<runs>/embeddings-hop{hop}-pad{pad}.npz``; results go to
+``<runs>/embedding_results-{head}{units}-hop{hop}-pad{pad}.json``.
 """
 from __future__ import annotations
 
@@ -152,7 +156,8 @@ def main() -> int:
     mean = float(np.mean([result["heldout_accuracy"] for result in results.values()]))
     summary = {"head": args.head, "units": args.units, "epochs": args.epochs, "hop": args.hop, "pad": args.pad,
                "families": results, "mean_heldout_accuracy": round(mean, 4)}
-    (args.runs / f"embedding_results-{args.head}{args.units}-hop{args.hop}-pad{args.pad:g}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    results_name = f"embedding_results-{args.head}{args.units}-hop{args.hop}-pad{args.pad:g}.json"
+    (args.runs / results_name).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary) if args.json else json.dumps(summary, indent=2))
     return 0
 

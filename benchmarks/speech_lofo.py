@@ -123,7 +123,8 @@ def main() -> int:
                            "validation_accuracy_float": metrics.get("validation_accuracy_float"),
                            "per_class": metrics["heldout_per_class_accuracy_float"]}
     accuracies = [result["heldout_accuracy_float"] for result in results.values()]
-    summary = {"folder": str(folder), "engines": args.engines.split(","), "config": args.config, "overrides": args.set, "families": results,
+    summary = {"folder": str(folder), "engines": args.engines.split(","), "config": args.config, "overrides": args.set,
+               "families": results,
                "train_min_snr": args.train_min_snr, "train_room_share": args.train_room_share,
                "mean_heldout_accuracy_float": round(sum(accuracies) / len(accuracies), 4)}
     (args.runs / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
