@@ -13,7 +13,7 @@ steps). Both ONNX files are read from the installed wheel's ``openwakeword/resou
 importing the package. Head: GRU(units) -> Dense(12) (``--head dense``: two Dense(units) on the flattened steps),
 trained on the embeddings of each held-out family's view (``runs/speech-lofo/<family>/data``: same clips, same
 splits and same silence/unknown sampling as the from-scratch runs). Embeddings are cached in
-``<runs>/embeddings-hop{hop}-pad{pad}.npz``; results go to
+``<runs>/embeddings.npz`` (``embeddings-hop{hop}-pad{pad}.npz`` for other options); results go to
 ``<runs>/embedding_results-{head}{units}-hop{hop}-pad{pad}.json``.
 """
 from __future__ import annotations
@@ -125,7 +125,7 @@ def train_head(train: tuple, validation: tuple, units: int, epochs: int, seed: i
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "speech-lofo")
-    parser.add_argument("--families", default=",".join(engines.FAMILIES))
+    parser.add_argument("--families", default=None, help="held-out families (default: every view in --runs)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
@@ -141,7 +141,9 @@ def main() -> int:
     cache = args.runs / ("embeddings.npz" if (args.hop, args.pad) == (EMBEDDING_HOP, 0.0)
                          else f"embeddings-hop{args.hop}-pad{args.pad:g}.npz")
     results = {}
-    for family in args.families.split(","):
+    families = args.families.split(",") if args.families else [
+        family for family in engines.FAMILIES if (args.runs / family / "data").is_dir()]
+    for family in families:
         view = args.runs / family / "data"
         splits = data.load_splits(view, 0.1, 1.0, 0)  # the from-scratch runs' sampling (small preset)
         embedded = embed_all([e for split in splits.values() for e in split], embedder, cache)
