@@ -45,9 +45,11 @@ def make_callbacks(run_dir: Path, config: TrainConfig, has_validation: bool,
                    extra: Sequence[keras.callbacks.Callback] = ()) -> list[keras.callbacks.Callback]:
     monitor = "val_loss" if has_validation else "loss"
     callbacks: list[keras.callbacks.Callback] = [
+        # The epoch's history row first, then the checkpoint: a run killed between the two redoes the epoch and
+        # read_history keeps its latest row; the other order would skip the epoch and lose its row.
+        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
         # Saves model + optimizer + epoch at each epoch end; a rerun resumes after the last finished epoch.
         keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
-        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
     ]
     if config.schedule == "plateau":

@@ -18,7 +18,7 @@ import pytest
 
 from apps.music.encoding import Note, encode
 from suite.app import shipped_model_dir
-from suite.app.paths import CACHE_ENV, shipped_models_root
+from suite.app.paths import CACHE_ENV, has_checkpoint, shipped_models_root
 from tests.music_fixtures import write_midi_folder
 
 SHIPPED = shipped_model_dir("music")
@@ -235,7 +235,7 @@ def test_killed_train_resumes_in_its_run_folder(tmp_path, monkeypatch):
     first = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + PROCESS_TIMEOUT_S
     while not ((run_dir / "history.csv").is_file() and history_epochs(run_dir / "history.csv")
-               and any((run_dir / "backup").glob("*"))):
+               and has_checkpoint(run_dir)):
         assert first.poll() is None and time.monotonic() < deadline, "train ended before its first checkpoint"
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)

@@ -11,7 +11,7 @@ import pytest
 
 from suite import build_model
 from suite.keras import keras, tf
-from suite.training import TrainConfig, fit, make_optimizer, read_history, seed_everything
+from suite.training import TrainConfig, fit, make_callbacks, make_optimizer, read_history, seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,6 +90,13 @@ def test_killed_run_resumes_from_next_epoch(tmp_path, repo_on_pythonpath):
     history = read_history(run_dir / "history.csv")
     assert history["epoch"] == [0.0, 1.0, 2.0, 3.0]
     assert (run_dir / "training_curve.png").stat().st_size > 1000
+
+
+def test_history_row_is_written_before_the_checkpoint(tmp_path):
+    """Callbacks run in list order at an epoch's end: the CSV row must be on disk before the checkpoint that makes a
+    resumed run skip that epoch (a kill between the two otherwise loses the row)."""
+    kinds = [type(callback) for callback in make_callbacks(tmp_path, TrainConfig(epochs=1), has_validation=False)]
+    assert kinds.index(keras.callbacks.CSVLogger) < kinds.index(keras.callbacks.BackupAndRestore)
 
 
 def _dataset(length: int):

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from suite.app.paths import has_checkpoint
 from tests.video_tiny import TINY_CLASSES, render_folder
 
 EPOCHS = 6
@@ -34,8 +35,9 @@ def test_killed_train_resumes_after_its_last_epoch(tmp_path, repo_on_pythonpath,
     run_dir = tmp_path / "runs" / "video" / "tiny"
     first = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + START_LIMIT_S
-    # Kill right after the first epoch's row and checkpoint: the next epoch is far away.
-    while not (history_epochs(run_dir / "history.csv") and any((run_dir / "backup").glob("*"))):
+    # Kill right after the first epoch's row and finished checkpoint (the row is written first): the next epoch
+    # is far away.
+    while not (history_epochs(run_dir / "history.csv") and has_checkpoint(run_dir)):
         assert first.poll() is None and time.monotonic() < deadline, "training ended or never started"
         time.sleep(POLL_S)
     first.send_signal(signal.SIGKILL)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from suite.app import main
+from suite.app.paths import has_checkpoint
 
 EPOCHS = 6
 PATIENTS = 240
@@ -28,9 +29,8 @@ def history_epochs(path: Path) -> list[int]:
 
 
 def checkpointed(run_dir: Path) -> bool:
-    """The first epoch has finished: its history row is written (after BackupAndRestore saved it)."""
-    backup = run_dir / "backup"
-    return bool(history_epochs(run_dir / "history.csv")) and backup.is_dir() and any(backup.rglob("*"))
+    """The first epoch has finished: its history row is written, then BackupAndRestore's checkpoint."""
+    return bool(history_epochs(run_dir / "history.csv")) and has_checkpoint(run_dir)
 
 
 def test_killed_train_resumes_after_its_last_checkpoint(tmp_path, monkeypatch, capsys):
