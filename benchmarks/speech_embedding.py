@@ -32,11 +32,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from apps.speech import data, dataset, engines  # noqa: E402
-from apps.speech.labels import LABELS  # noqa: E402
+from apps.speech.labels import LABELS, SAMPLE_RATE  # noqa: E402
 
 MEL_WINDOW, EMBEDDING_HOP = 76, 8  # mel frames per embedding window, and between windows (openWakeWord's)
 INT16_SCALE = 32767.0
-SAMPLE_RATE = 16000
 BATCH = 256
 
 

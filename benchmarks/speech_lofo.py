@@ -5,8 +5,9 @@
                                      [--train-min-snr DB] [--train-room-share SHARE]
                                      [--engines espeak,flite,festival,kokoro]
 
-The generated folder (make-data with every engine: espeak-ng, flite, festival; the cache folder ``train`` uses)
-is re-split by family into one view per held-out family, ``<runs>/<family>/data`` (symbolic links, no copies):
+The generated folder (make-data with ``--engines``, by default espeak-ng, flite and festival; the cache folder
+``train`` uses) is re-split by family into one view per held-out family, ``<runs>/<family>/data`` (symbolic
+links, no copies):
 - testing: every single-word clip of the held-out family, from all of make-data's splits (its carrier-phrase
   training clips are left out, so the test is plain Speech Commands-style words);
 - validation: the other families' validation clips; training: their training clips (their test clips unused).
@@ -108,8 +109,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
+    engine_names = tuple(args.engines.split(","))
     folder = data.generated_folder(args.per_word, args.seed, workers=args.workers, show_progress=not args.json,
-                                   engine_names=tuple(args.engines.split(",")))
+                                   engine_names=engine_names)
     roles = clip_roles(folder, args.per_word, args.seed)
     families = args.families.split(",") if args.families else [
         family for family in engines.FAMILIES if any(role[0] == family for role in roles.values())]
@@ -123,9 +125,9 @@ def main() -> int:
                            "validation_accuracy_float": metrics.get("validation_accuracy_float"),
                            "per_class": metrics["heldout_per_class_accuracy_float"]}
     accuracies = [result["heldout_accuracy_float"] for result in results.values()]
-    summary = {"folder": str(folder), "engines": args.engines.split(","), "config": args.config, "overrides": args.set,
-               "families": results,
-               "train_min_snr": args.train_min_snr, "train_room_share": args.train_room_share,
+    summary = {"folder": str(folder), "engines": list(engine_names), "config": args.config, "overrides": args.set,
+               "families": results, "train_min_snr": args.train_min_snr,
+               "train_room_share": args.train_room_share,
                "mean_heldout_accuracy_float": round(sum(accuracies) / len(accuracies), 4)}
     (args.runs / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
     if args.json:
