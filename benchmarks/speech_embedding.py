@@ -19,7 +19,6 @@ splits and same silence/unknown sampling as the from-scratch runs). Embeddings a
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -33,6 +32,8 @@ import numpy as np  # noqa: E402
 
 from apps.speech import data, dataset, engines  # noqa: E402
 from apps.speech.labels import LABELS, SAMPLE_RATE  # noqa: E402
+from suite import package_data  # noqa: E402
+from suite.errors import UserError  # noqa: E402
 
 MEL_WINDOW, EMBEDDING_HOP = 76, 8  # mel frames per embedding window, and between windows (openWakeWord's)
 INT16_SCALE = 32767.0
@@ -40,10 +41,12 @@ BATCH = 256
 
 
 def model_folder() -> Path:
-    spec = importlib.util.find_spec("openwakeword")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("error: openwakeword: not installed (pip install --no-deps openwakeword==0.5.1)")
-    return Path(list(spec.submodule_search_locations)[0]) / "resources" / "models"
+    try:
+        folder = package_data.package_folder("openwakeword", "openwakeword: not installed "
+                                                             "(pip install --no-deps openwakeword==0.5.1)")
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None
+    return folder / "resources" / "models"
 
 
 class Embedder:
