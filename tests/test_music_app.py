@@ -3,7 +3,6 @@ unimportable on the shipped model, wrong-kind inputs, a batch with a bad file, f
 ``train`` that resumes."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import resource
@@ -18,8 +17,9 @@ import pytest
 
 from apps.music.encoding import Note, encode
 from suite.app import shipped_model_dir
-from suite.app.paths import CACHE_ENV, has_checkpoint, shipped_models_root
+from suite.app.paths import CACHE_ENV, shipped_models_root
 from tests.music_fixtures import write_midi_folder
+from tests.run_folders import first_epoch_saved, history_epochs
 
 SHIPPED = shipped_model_dir("music")
 COMMANDS = ("evaluate", "export", "generate", "prepare-data", "score", "train")
@@ -212,11 +212,6 @@ def test_inference_cold_start_without_tensorflow(argv, tmp_path, without_tensorf
 EPOCHS = 12  # enough that the kill lands mid-run on a busy machine; each tiny epoch takes well under a second
 
 
-def history_epochs(path: Path) -> list[int]:
-    with open(path, newline="") as handle:
-        return [int(row["epoch"]) for row in csv.DictReader(handle)]
-
-
 def test_killed_train_resumes_in_its_run_folder(tmp_path, monkeypatch):
     """26 s: two train processes, each importing TensorFlow (74-94 s at load average 12-14)."""
     from apps.music import corpus
@@ -234,8 +229,7 @@ def test_killed_train_resumes_in_its_run_folder(tmp_path, monkeypatch):
     run_dir = tmp_path / "runs" / "music" / "resume"
     first = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + PROCESS_TIMEOUT_S
-    while not ((run_dir / "history.csv").is_file() and history_epochs(run_dir / "history.csv")
-               and has_checkpoint(run_dir)):
+    while not first_epoch_saved(run_dir):
         assert first.poll() is None and time.monotonic() < deadline, "train ended before its first checkpoint"
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)

@@ -19,6 +19,7 @@ from apps.speech.presets import PRESETS
 from apps.speech.recognize import RecognizeCommands
 from suite.app import main
 from suite.keras import tf
+from tests.run_folders import first_epoch_saved
 from tests.speech_fixtures import generated, long_recording
 
 CHANCE = 1 / len(LABELS)  # 0.083
@@ -336,7 +337,7 @@ def test_killed_train_resumes_from_its_checkpoint(folder: Path, tmp_path: Path, 
     run_dir = tmp_path / "runs" / "speech" / "resume"
     first = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + CHECKPOINT_WAIT_S
-    while not (run_dir / "backup" / "chief" / "checkpoint").is_file() and first.poll() is None:
+    while not first_epoch_saved(run_dir) and first.poll() is None:
         assert time.monotonic() < deadline, "no checkpoint after the first epoch"
         time.sleep(0.05)
     first.kill()

@@ -1,30 +1,20 @@
 """The shared ``train`` resumes a killed video run: kill it after its first checkpoint, run it again."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from suite.app.paths import has_checkpoint
+from tests.run_folders import first_epoch_saved, history_epochs
 from tests.video_tiny import TINY_CLASSES, render_folder
 
 EPOCHS = 6
 CLIPS_PER_CLASS = 6  # 4 train, 1 validation, 1 test per class (tests.video_tiny.SPLIT_PATTERN)
 POLL_S = 0.02
 START_LIMIT_S = 180  # TensorFlow's import and the first epoch on a busy 2-core machine
-
-
-def history_epochs(path: Path) -> list[int]:
-    """Every epoch row the CSV logger wrote, repeats included (not deduplicated like read_history)."""
-    if not path.is_file():
-        return []
-    with path.open(newline="") as handle:
-        return [int(row["epoch"]) for row in csv.DictReader(handle)]
 
 
 def test_killed_train_resumes_after_its_last_epoch(tmp_path, repo_on_pythonpath, monkeypatch):
@@ -37,7 +27,7 @@ def test_killed_train_resumes_after_its_last_epoch(tmp_path, repo_on_pythonpath,
     deadline = time.monotonic() + START_LIMIT_S
     # Kill right after the first epoch's row and finished checkpoint (the row is written first): the next epoch
     # is far away.
-    while not (history_epochs(run_dir / "history.csv") and has_checkpoint(run_dir)):
+    while not first_epoch_saved(run_dir):
         assert first.poll() is None and time.monotonic() < deadline, "training ended or never started"
         time.sleep(POLL_S)
     first.send_signal(signal.SIGKILL)

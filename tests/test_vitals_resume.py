@@ -2,7 +2,6 @@
 command continues from there and the history holds every epoch exactly once."""
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 
 from suite.app import main
-from suite.app.paths import has_checkpoint
+from tests.run_folders import first_epoch_saved, history_epochs
 
 EPOCHS = 6
 PATIENTS = 240
@@ -19,18 +18,6 @@ POLL_S = 0.05
 START_LIMIT_S = 180     # TensorFlow import plus the first epoch, on a busy 2-core machine
 TRAIN = ["train", "--config", "tiny", "--set", f"epochs={EPOCHS}", "--set", f"train_patients={PATIENTS}",
          "--set", "heldout_patients=0", "--name", "resumable"]
-
-
-def history_epochs(path: Path) -> list[int]:
-    if not path.is_file():
-        return []
-    with open(path, newline="") as handle:
-        return [int(row["epoch"]) for row in csv.DictReader(handle)]
-
-
-def checkpointed(run_dir: Path) -> bool:
-    """The first epoch has finished: its history row is written, then BackupAndRestore's checkpoint."""
-    return bool(history_epochs(run_dir / "history.csv")) and has_checkpoint(run_dir)
 
 
 def test_killed_train_resumes_after_its_last_checkpoint(tmp_path, monkeypatch, capsys):
@@ -44,7 +31,7 @@ def test_killed_train_resumes_after_its_last_checkpoint(tmp_path, monkeypatch, c
 
     first = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + START_LIMIT_S
-    while not checkpointed(run_dir) and first.poll() is None and time.monotonic() < deadline:
+    while not first_epoch_saved(run_dir) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(POLL_S)
     first.send_signal(signal.SIGKILL)
     first.wait()

@@ -30,6 +30,7 @@ depends on what the process spoke before), with random draws seeded by (seed, wo
 """
 from __future__ import annotations
 
+import collections
 import json
 import multiprocessing
 import os
@@ -423,12 +424,12 @@ def voices_manifest(voices: dict[str, dict[str, list[tuple[str, str]]]]) -> dict
 
 def perturbation_manifest(words: list[list[ClipSpec]]) -> dict:
     clips = [spec for specs in words for spec in specs]
+    families = collections.Counter(spec.family for spec in clips)
     return {"speed": SPEED, "stretch": STRETCH, "pitch_hz": {name: engine.pitch_hz for name, engine in engines.ENGINES.items()
                                                               if engine.pitch_hz[1]},
             "room_probability": ROOM_PROBABILITY, "rt60_s": RT60_S, "drr_db": DRR_DB,
             "phrase_probability": PHRASE_PROBABILITY, "phrase_splits": list(PHRASE_SPLITS), "carriers": list(CARRIERS),
-            "clips_by_family": {family: sum(spec.family == family for spec in clips) for family in engines.FAMILIES
-                                if any(spec.family == family for spec in clips)},
+            "clips_by_family": {family: families[family] for family in engines.FAMILIES if families[family]},
             "phrase_clips": sum(bool(spec.carrier) for spec in clips), "room_clips": sum(bool(spec.room) for spec in clips)}
 
 

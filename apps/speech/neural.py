@@ -65,7 +65,8 @@ def _cmudict() -> dict[str, list[tuple[str, ...]]]:
 
 
 def _phone(phone: str) -> str:
-    base, stress = phone.rstrip("012"), phone[len(phone.rstrip("012")):]
+    base = phone.rstrip("012")
+    stress = phone[len(base):]
     if base in CONSONANTS:
         return CONSONANTS[base]
     if stress == "0" and base in UNSTRESSED:
